@@ -1,0 +1,220 @@
+"""The ``ppml-lab`` command.
+
+``ppml-lab`` with no arguments opens the window; ``ppml-lab run EXPERIMENT`` runs headless.
+Exit codes: 0 success, 1 unexpected failure, 2 bad input (one-line message), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class BadInput(Exception):
+    """A user error reported as one line with exit code 2."""
+
+
+class TerminalProgress:
+    """A one-line progress bar on stderr (plain lines when stderr is not a terminal)."""
+
+    def __init__(self, stream: TextIO | None = None, quiet: bool = False) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.latest: dict[str, float] = {}
+        self.t0 = time.perf_counter()
+        self._last_line = ""
+
+    def __call__(self, event: Any) -> None:
+        from ppml_lab.engines.events import BudgetSpent, Log, Metric, Progress
+
+        if self.quiet:
+            return
+        if isinstance(event, Metric):
+            self.latest[event.name] = event.value
+        elif isinstance(event, BudgetSpent):
+            self.latest["epsilon"] = event.epsilon
+        elif isinstance(event, Log) and event.level in ("warning", "error"):
+            self._print_line(f"{event.level}: {event.message}")
+        elif isinstance(event, Progress):
+            self._draw(event)
+
+    def _draw(self, p: Any) -> None:
+        total = max(p.total, 1)
+        frac = min(max(p.step / total, 0.0), 1.0)
+        width = 24
+        bar = "#" * int(frac * width) + "." * (width - int(frac * width))
+        extras = []
+        if "test_accuracy" in self.latest:
+            extras.append(f"test acc {self.latest['test_accuracy']:.3f}")
+        if "epsilon" in self.latest:
+            extras.append(f"eps {self.latest['epsilon']:.3g}")
+        line = f"[{bar}] {p.message or f'{p.step}/{p.total}'}  {'  '.join(extras)}  {time.perf_counter() - self.t0:5.1f}s"
+        if self.tty:
+            self.stream.write("\r" + line.ljust(len(self._last_line)))
+            self.stream.flush()
+            self._last_line = line
+        else:
+            self.stream.write(line + "\n")
+
+    def _print_line(self, text: str) -> None:
+        if self.tty and self._last_line:
+            self.stream.write("\n")
+            self._last_line = ""
+        self.stream.write(text + "\n")
+
+    def close(self) -> None:
+        if self.tty and self._last_line and not self.quiet:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _load(path: str, overrides: Sequence[str] = ()) -> Any:
+    from ppml_lab.experiments.config import experiment_from_dict, load_experiment
+
+    exp = load_experiment(path)
+    if not overrides:
+        return exp
+    doc = exp.to_dict()
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or "." not in key:
+            raise BadInput(f"--set expects SECTION.KEY=VALUE (e.g. model.epochs=5), got {item!r}")
+        section, _, name = key.partition(".")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        doc.setdefault(section, {})[name] = value
+    return experiment_from_dict(doc, where=Path(path).name, base_dir=Path(path).parent)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ppml_lab.engines.base import CancelToken
+    from ppml_lab.experiments.runner import drive, run_experiment
+
+    experiment = _load(args.experiment, args.set or ())
+    progress = TerminalProgress(quiet=args.quiet)
+    cancel = CancelToken()
+    try:
+        result = drive(run_experiment(experiment, cancel=cancel), progress)
+    finally:
+        progress.close()
+    doc = result.to_document()
+    if args.json:
+        out = Path(args.json)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+        tmp.replace(out)
+    if args.report:
+        try:
+            from ppml_lab.reports import write_report
+        except ImportError:
+            raise BadInput("PDF reports are not available in this version yet") from None
+        write_report(result, args.report)
+    if not args.quiet:
+        _print_summary(doc)
+    return EXIT_OK
+
+
+def _print_summary(doc: dict[str, Any]) -> None:
+    final, base = doc.get("final", {}), doc.get("baseline", {})
+    parts = [f"{doc['experiment']['pattern']['name']}: test accuracy {final.get('test_accuracy', float('nan')):.4f}"]
+    if doc["experiment"]["pattern"]["name"] != "baseline" and "test_accuracy" in base:
+        parts.append(f"plaintext {base['test_accuracy']:.4f}")
+    priv = doc.get("privacy") or {}
+    if "epsilon" in priv:
+        parts.append(f"epsilon {priv['epsilon']:.4g} (delta {priv.get('delta', 0):.2g})")
+    if "seconds" in doc.get("overhead", {}):
+        parts.append(f"engine time {doc['overhead']['seconds']:.2f} s")
+    print("; ".join(parts))
+    for w in doc.get("warnings", []):
+        print(f"warning: {w}")
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from ppml_lab.data import BUILTINS
+
+    for name, info in BUILTINS.items():
+        print(f"builtin:{name:15s} {info.description}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ppml_lab import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="ppml-lab",
+        description="PPML Lab: privacy-preserving machine learning on your own data. "
+        "Without a command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"ppml-lab {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="run an experiment file headless")
+    run.add_argument("experiment", help="experiment file (.toml or .json)")
+    run.add_argument("--json", metavar="OUT.json", help="write the results document here")
+    run.add_argument("--report", metavar="OUT.pdf", help="write a PDF report here")
+    run.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE", help="override a key")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    run.set_defaults(func=cmd_run)
+    ds = sub.add_parser("datasets", help="list the built-in datasets")
+    ds.set_defaults(func=cmd_datasets)
+    gui = sub.add_parser("gui", help="open the window (the default)")
+    gui.add_argument("experiment", nargs="?", help="experiment file to open")
+    gui.set_defaults(func=None)
+    for register in _EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+# Later modules (sweeps, benchmarks, reports) add sub-commands here.
+_EXTRA_COMMANDS: list[Any] = []
+
+
+def _register_optional_commands() -> None:
+    import importlib
+
+    for module in ("ppml_lab.experiments.sweep_cli", "ppml_lab.bench"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        _EXTRA_COMMANDS.append(mod.register_cli)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _register_optional_commands()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command in (None, "gui"):
+        from ppml_lab.ui.app import main as gui_main
+
+        return gui_main(experiment=getattr(args, "experiment", None))
+    from ppml_lab.data import DatasetError, LoadCancelled
+
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("ppml-lab: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except LoadCancelled:
+        return EXIT_INTERRUPTED
+    except (BadInput, DatasetError, ValueError, FileNotFoundError, PermissionError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"ppml-lab: error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

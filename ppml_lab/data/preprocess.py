@@ -1,0 +1,374 @@
+"""From a raw table to the numeric matrices every engine trains on.
+
+Steps, fitted on the training split only:
+
+1. split rows into train and test (stratified by the target, seeded);
+2. numeric columns: missing values replaced by the training median (and, when a column has any,
+   a 0/1 "was missing" indicator column); then scaled: z-scores ("standard"), or clipped to
+   user-given public bounds and mapped to [-1, 1] ("bounds"), or left as they are ("none");
+3. categorical columns: one-hot encoded; missing values become their own "(missing)" level; levels
+   seen in fewer than ``rare_min_fraction`` of training rows are grouped as "(other)" - unless
+   public category lists are given, which are then used as they are.
+
+Any statistic taken from the data (means, medians, discovered categories) leaks a little about the
+training rows that a DP accountant does not count. :attr:`PreparedData.data_dependent_steps`
+lists them so the DP engine can warn, and "bounds" scaling with public categories avoids them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ppml_lab.data.errors import DatasetError
+from ppml_lab.data.schema import ColumnInfo, infer_schema
+
+MISSING_LEVEL = "(missing)"
+OTHER_LEVEL = "(other)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreprocessOptions:
+    """How to turn a table into numbers. See the module docstring."""
+
+    test_fraction: float = 0.2
+    scaling: str = "standard"
+    bounds: Mapping[str, tuple[float, float]] | None = None
+    categories: Mapping[str, Sequence[str]] | None = None
+    rare_min_fraction: float = 0.0005
+    max_levels: int = 100
+
+    def __post_init__(self) -> None:
+        if not 0.05 <= self.test_fraction <= 0.5:
+            raise DatasetError("The test fraction must be between 0.05 and 0.5.")
+        if self.scaling not in ("standard", "bounds", "none"):
+            raise DatasetError("Scaling must be 'standard', 'bounds' or 'none'.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreparedData:
+    """A dataset ready for training: numeric train/test matrices plus what was done to get them."""
+
+    name: str
+    source: str
+    target: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    feature_names: tuple[str, ...]
+    class_names: tuple[str, ...]
+    train_frame: pd.DataFrame = field(repr=False)
+    columns_used: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    data_dependent_steps: tuple[str, ...] = ()
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X_train.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def n_train(self) -> int:
+        return int(len(self.y_train))
+
+
+@dataclass
+class _Encoder:
+    """The fitted transformation (training statistics only)."""
+
+    numeric: list[str]
+    categorical: list[str]
+    medians: dict[str, float]
+    indicators: list[str]
+    centers: dict[str, float]
+    scales: dict[str, float]
+    clip: dict[str, tuple[float, float]]
+    levels: dict[str, list[str]]
+
+    def feature_names(self) -> list[str]:
+        names = list(self.numeric) + [f"{c} was missing" for c in self.indicators]
+        for c in self.categorical:
+            names += [f"{c}={lv}" for lv in self.levels[c]]
+        return names
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        blocks: list[np.ndarray] = []
+        if self.numeric:
+            num = frame[self.numeric].astype("float64")
+            num_filled = num.fillna(self.medians).to_numpy()
+            for j, c in enumerate(self.numeric):
+                if c in self.clip:
+                    lo, hi = self.clip[c]
+                    num_filled[:, j] = np.clip(num_filled[:, j], lo, hi)
+                num_filled[:, j] = (num_filled[:, j] - self.centers[c]) / self.scales[c]
+            blocks.append(num_filled)
+            if self.indicators:
+                blocks.append(num[self.indicators].isna().to_numpy(dtype=np.float64))
+        for c in self.categorical:
+            levels = self.levels[c]
+            col = frame[c].astype("string").fillna(MISSING_LEVEL)
+            if OTHER_LEVEL in levels:
+                col = col.where(col.isin(levels), OTHER_LEVEL)
+            codes = pd.Categorical(col, categories=levels).codes
+            onehot = np.zeros((len(frame), len(levels)))
+            known = codes >= 0  # unseen levels without an "(other)" bucket encode as all zeros
+            onehot[np.nonzero(known)[0], codes[known]] = 1.0
+            blocks.append(onehot)
+        if not blocks:
+            return np.zeros((len(frame), 0))
+        return np.hstack(blocks)
+
+
+def _check_target(frame: pd.DataFrame, target: str, where: str) -> tuple[pd.Series, list[str]]:
+    notes: list[str] = []
+    if target not in frame.columns:
+        raise DatasetError(
+            f"{where}there is no column called {target!r}. Columns are: "
+            f"{', '.join(map(str, frame.columns[:20]))}{' ...' if frame.shape[1] > 20 else ''}."
+        )
+    y = frame[target]
+    if y.isna().any():
+        notes.append(f"{int(y.isna().sum())} rows with no value in the target column were left out.")
+    y = y.dropna()
+    if pd.api.types.is_float_dtype(y):
+        if (y != np.round(y)).any() and y.nunique() > 20:
+            raise DatasetError(
+                f"{where}the target column {target!r} holds continuous numbers "
+                f"({y.nunique()} different values). PPML Lab trains classifiers: choose a column "
+                "with a few categories (such as yes/no) as the target."
+            )
+    counts = y.astype("string").value_counts()
+    if len(counts) < 2:
+        only = counts.index[0] if len(counts) else "nothing"
+        raise DatasetError(
+            f"{where}the target column {target!r} has only one value ({only!r}), so there is "
+            "nothing to predict. Choose another target column."
+        )
+    if len(counts) > 100:
+        raise DatasetError(
+            f"{where}the target column {target!r} has {len(counts)} different values: that looks "
+            "like an identifier or a free-text column, not a category to predict. Choose another target."
+        )
+    rare = counts[counts < 2]
+    if len(rare):
+        raise DatasetError(
+            f"{where}the class {rare.index[0]!r} of the target column {target!r} has only "
+            f"{int(rare.iloc[0])} row; every class needs at least 2 rows (one to train on, one to "
+            "test on). Remove that row or merge the class with another."
+        )
+    return y, notes
+
+
+def _fit_encoder(
+    train: pd.DataFrame,
+    schema: Mapping[str, ColumnInfo],
+    features: list[str],
+    options: PreprocessOptions,
+) -> tuple[_Encoder, list[str], list[str]]:
+    notes: list[str] = []
+    data_dependent: list[str] = []
+    numeric = [c for c in features if schema[c].kind == "numeric"]
+    categorical = [c for c in features if schema[c].kind == "categorical"]
+    bounds = dict(options.bounds or {})
+    num = train[numeric].astype("float64") if numeric else pd.DataFrame(index=train.index)
+    medians = {c: float(num[c].median()) if num[c].notna().any() else 0.0 for c in numeric}
+    indicators = [c for c in numeric if num[c].isna().any()]
+    if indicators:
+        notes.append(
+            "Missing numbers were replaced by the training median, with a 'was missing' column for: "
+            + ", ".join(indicators)
+            + "."
+        )
+        data_dependent.append("median imputation of missing numbers")
+    centers: dict[str, float] = {}
+    scales: dict[str, float] = {}
+    clip: dict[str, tuple[float, float]] = {}
+    if options.scaling == "standard":
+        for c in numeric:
+            sd = float(num[c].std(ddof=0)) if num[c].notna().sum() > 1 else 0.0
+            centers[c] = float(num[c].mean()) if num[c].notna().any() else 0.0
+            scales[c] = sd if sd > 0 else 1.0
+        if numeric:
+            notes.append("Numbers were standardised (mean 0, sd 1) using the training rows.")
+            data_dependent.append("standardisation (means and standard deviations)")
+    elif options.scaling == "bounds":
+        missing = [c for c in numeric if c not in bounds]
+        if missing:
+            raise DatasetError(
+                "Scaling to public bounds needs a (low, high) range for every numeric column; "
+                f"none was given for: {', '.join(missing)}."
+            )
+        for c in numeric:
+            lo, hi = map(float, bounds[c])
+            if not hi > lo:
+                raise DatasetError(f"The bounds for column {c!r} must have low < high, got ({lo}, {hi}).")
+            clip[c] = (lo, hi)
+            centers[c] = (lo + hi) / 2.0
+            scales[c] = (hi - lo) / 2.0
+            # Medians are data-dependent; with public bounds use the middle of the range instead.
+            medians[c] = centers[c]
+        if "median imputation of missing numbers" in data_dependent:
+            data_dependent.remove("median imputation of missing numbers")
+        if numeric:
+            notes.append("Numbers were clipped to public bounds and mapped to [-1, 1].")
+    else:
+        for c in numeric:
+            centers[c], scales[c] = 0.0, 1.0
+    levels: dict[str, list[str]] = {}
+    public = dict(options.categories or {})
+    grouped: list[str] = []
+    for c in categorical:
+        col = train[c].astype("string").fillna(MISSING_LEVEL)
+        if c in public:
+            lv = [str(v) for v in public[c]]
+            if col.isin(lv).all():
+                levels[c] = lv
+            else:
+                levels[c] = lv + [OTHER_LEVEL]
+            continue
+        counts = col.value_counts()
+        keep = counts[counts >= max(1, options.rare_min_fraction * len(col))].index.astype(str).tolist()
+        keep = sorted(keep[: options.max_levels])
+        if len(keep) < len(counts):
+            keep.append(OTHER_LEVEL)
+            grouped.append(c)
+        levels[c] = keep
+    if categorical:
+        discovered = [c for c in categorical if c not in public]
+        if discovered:
+            data_dependent.append("category lists discovered from the data")
+        notes.append(
+            "Text columns were one-hot encoded; a missing value is its own category"
+            + (f"; rare values were grouped as '{OTHER_LEVEL}' in: {', '.join(grouped)}" if grouped else "")
+            + "."
+        )
+    enc = _Encoder(numeric, categorical, medians, indicators, centers, scales, clip, levels)
+    return enc, notes, data_dependent
+
+
+def prepare_dataset(
+    frame: pd.DataFrame,
+    *,
+    target: str | None = None,
+    exclude: Sequence[str] = (),
+    include_flagged: Sequence[str] = (),
+    options: PreprocessOptions | None = None,
+    seed: int = 0,
+    name: str = "data",
+    source: str = "",
+) -> PreparedData:
+    """Validate a table and turn it into train/test matrices.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The raw table.
+    target : str, optional
+        The column to predict; defaults to the last column.
+    exclude : sequence of str
+        Columns the user chose to leave out.
+    include_flagged : sequence of str
+        Id-like or constant columns the user chose to keep anyway.
+    options : PreprocessOptions
+        Split, scaling and encoding choices.
+    seed : int
+        Seed of the train/test split.
+
+    Raises
+    ------
+    DatasetError
+        With a message naming the file, column or row at fault and what to do.
+    """
+    options = options or PreprocessOptions()
+    where = f"{name}: " if name else ""
+    if frame.shape[1] < 2:
+        raise DatasetError(
+            f"{where}the table has only {frame.shape[1]} column; it needs at least one feature and "
+            "a target. If everything ended up in one column, the delimiter may be unusual."
+        )
+    target = target if target else str(frame.columns[-1])
+    frame = frame.reset_index(drop=True)
+    y_raw, notes = _check_target(frame, target, where)
+    frame = frame.loc[y_raw.index]
+    schema = infer_schema(frame)
+    excluded = set(exclude) | {target}
+    unknown = [c for c in exclude if c not in frame.columns]
+    if unknown:
+        raise DatasetError(f"{where}cannot exclude {unknown[0]!r}: there is no such column.")
+    auto = [
+        c for c, info in schema.items()
+        if c not in excluded and info.excluded_by_default and c not in include_flagged
+    ]
+    for c in auto:
+        reason = "looks like an identifier" if schema[c].id_like else "has a single value"
+        notes.append(f"Column {c!r} was left out because it {reason}.")
+    features = [c for c in map(str, frame.columns) if c not in excluded and c not in auto]
+    if not features:
+        raise DatasetError(f"{where}no feature columns are left once the target and excluded columns are removed.")
+    for c in features:
+        info = schema[c]
+        if info.bad_numeric_row is not None:
+            raise DatasetError(
+                f"{where}column {c!r} holds numbers, but data row {info.bad_numeric_row + 1} has the "
+                f"text {info.bad_numeric_value!r}. Correct that value, leave the cell empty to mark "
+                "it as missing, or exclude the column."
+            )
+    if len(frame) < 10:
+        raise DatasetError(f"{where}only {len(frame)} usable rows; at least 10 are needed to train and test.")
+    y_str = y_raw.astype("string")
+    class_names = sorted(y_str.unique().tolist(), key=_natural_key)
+    y_all = pd.Categorical(y_str, categories=class_names).codes.astype(np.int64)
+    tr, te = stratified_split(y_all, options.test_fraction, seed)
+    train_frame = frame.iloc[tr][features].reset_index(drop=True)
+    test_frame = frame.iloc[te][features].reset_index(drop=True)
+    enc, enc_notes, data_dependent = _fit_encoder(train_frame, schema, features, options)
+    X_train = enc.transform(train_frame)
+    X_test = enc.transform(test_frame)
+    return PreparedData(
+        name=name,
+        source=source,
+        target=target,
+        X_train=np.ascontiguousarray(X_train),
+        y_train=y_all[tr],
+        X_test=np.ascontiguousarray(X_test),
+        y_test=y_all[te],
+        feature_names=tuple(enc.feature_names()),
+        class_names=tuple(class_names),
+        train_frame=train_frame,
+        columns_used=tuple(features),
+        notes=tuple(notes + enc_notes),
+        data_dependent_steps=tuple(data_dependent),
+    )
+
+
+def stratified_split(
+    y: np.ndarray, test_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded stratified split: each class keeps its share in both parts (at least one row each).
+
+    Returns sorted train and test row indices.
+    """
+    rng = np.random.default_rng(seed)
+    test: list[np.ndarray] = []
+    for cls in np.unique(y):
+        rows = rng.permutation(np.flatnonzero(y == cls))
+        n_test = min(max(1, int(round(test_fraction * len(rows)))), len(rows) - 1)
+        test.append(rows[:n_test])
+    te = np.sort(np.concatenate(test))
+    mask = np.ones(len(y), dtype=bool)
+    mask[te] = False
+    return np.flatnonzero(mask), te
+
+
+def _natural_key(s: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(s), s)
+    except ValueError:
+        return (1, 0.0, s)

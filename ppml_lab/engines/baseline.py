@@ -1,0 +1,74 @@
+"""The plaintext baseline: centralised, non-private minibatch SGD.
+
+Every other pattern is compared against this engine on the same split and the same model.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ppml_lab.data import PreparedData
+from ppml_lab.engines.base import CancelToken, EngineResult, EngineRun
+from ppml_lab.engines.common import evaluate, metric_events
+from ppml_lab.engines.events import Overhead, Progress
+from ppml_lab.engines.registry import register
+from ppml_lab.models import ModelParams, make_model, sgd_epoch
+
+
+@dataclass(frozen=True, kw_only=True)
+class BaselineParams:
+    """The baseline has no parameters of its own: the ``[model]`` section says how to train."""
+
+
+class BaselineEngine:
+    name: ClassVar[str] = "baseline"
+    label: ClassVar[str] = "Plaintext baseline"
+    description: ClassVar[str] = (
+        "Ordinary training with all data in one place and no privacy protection: the reference "
+        "every private pattern is compared with."
+    )
+    protects: ClassVar[str] = "Nothing: the model and whoever trains it see every record."
+    does_not_protect: ClassVar[str] = (
+        "The records themselves, and membership: a trained model can reveal whether a person "
+        "was in the training data."
+    )
+    Params: ClassVar[type] = BaselineParams
+
+    def run(
+        self,
+        data: PreparedData,
+        model: ModelParams,
+        params: BaselineParams,
+        *,
+        seed: int,
+        cancel: CancelToken,
+    ) -> EngineRun:
+        rng = np.random.default_rng(seed)
+        net = make_model(model, n_features=data.n_features, n_classes=data.n_classes, rng=rng)
+        engine_seconds = 0.0
+        metrics: dict[str, float] = {}
+        for epoch in range(1, model.epochs + 1):
+            cancel.raise_if_cancelled()
+            t0 = time.perf_counter()
+            sgd_epoch(
+                net,
+                data.X_train,
+                data.y_train,
+                batch_size=model.batch_size,
+                learning_rate=model.learning_rate,
+                l2=model.l2,
+                rng=rng,
+            )
+            metrics = evaluate(net, data)
+            engine_seconds += time.perf_counter() - t0
+            yield from metric_events(epoch, metrics)
+            yield Overhead(step=epoch, kind="seconds", value=engine_seconds, unit="s")
+            yield Progress(step=epoch, total=model.epochs, message=f"epoch {epoch}/{model.epochs}")
+        return EngineResult(model=net, final=metrics, overhead={"seconds": engine_seconds})
+
+
+register(BaselineEngine())

@@ -1,0 +1,291 @@
+"""Experiment files (TOML or JSON): dataset, model, pattern, parameters and seed.
+
+Example::
+
+    name = "Adult, plaintext"
+    seed = 0
+
+    [dataset]
+    source = "builtin:breast_cancer"   # or a file path (relative to the experiment file)
+    target = "diagnosis"
+
+    [model]
+    kind = "logistic"
+    epochs = 10
+
+    [pattern]
+    name = "baseline"
+
+Unknown keys and bad values raise :class:`ConfigError` naming the file, the key and the range.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ppml_lab.data import DEFAULT_SOURCE, PreprocessOptions, is_builtin
+from ppml_lab.engines.registry import get_engine
+from ppml_lab.models import ModelParams
+from ppml_lab.params import ParamError, from_mapping, to_mapping
+
+
+class ConfigError(ValueError):
+    """An experiment file is malformed; the message names the file, the key and what is allowed."""
+
+
+_TOP_KEYS = {"name", "seed", "description", "dataset", "model", "pattern"}
+_DATASET_KEYS = {
+    "source",
+    "target",
+    "exclude",
+    "include",
+    "test_fraction",
+    "scaling",
+    "bounds",
+    "categories",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatasetConfig:
+    source: str = DEFAULT_SOURCE
+    target: str | None = None
+    exclude: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    test_fraction: float = 0.2
+    scaling: str = "standard"
+    bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def preprocess_options(self) -> PreprocessOptions:
+        return PreprocessOptions(
+            test_fraction=self.test_fraction,
+            scaling=self.scaling,
+            bounds=dict(self.bounds) or None,
+            categories=dict(self.categories) or None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"source": self.source}
+        if self.target:
+            out["target"] = self.target
+        if self.exclude:
+            out["exclude"] = list(self.exclude)
+        if self.include:
+            out["include"] = list(self.include)
+        if self.test_fraction != 0.2:
+            out["test_fraction"] = self.test_fraction
+        if self.scaling != "standard":
+            out["scaling"] = self.scaling
+        if self.bounds:
+            out["bounds"] = {k: list(v) for k, v in self.bounds.items()}
+        if self.categories:
+            out["categories"] = {k: list(v) for k, v in self.categories.items()}
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class Experiment:
+    """A whole experiment: everything needed to reproduce a run."""
+
+    name: str = "Untitled experiment"
+    seed: int = 0
+    description: str = ""
+    dataset: DatasetConfig = field(default_factory=DatasetConfig)
+    model: ModelParams = field(default_factory=ModelParams)
+    pattern: str = "baseline"
+    params: Any = None
+
+    def __post_init__(self) -> None:
+        if self.params is None:
+            object.__setattr__(self, "params", get_engine(self.pattern).Params())
+
+    def with_pattern(self, pattern: str, params: Any = None) -> Experiment:
+        engine = get_engine(pattern)
+        return replace(self, pattern=pattern, params=params or engine.Params())
+
+    def to_dict(self) -> dict[str, Any]:
+        pattern = {"name": self.pattern}
+        pattern.update({k: v for k, v in to_mapping(self.params).items() if v is not None})
+        out: dict[str, Any] = {"name": self.name, "seed": self.seed}
+        if self.description:
+            out["description"] = self.description
+        out["dataset"] = self.dataset.to_dict()
+        out["model"] = to_mapping(self.model)
+        out["pattern"] = pattern
+        return out
+
+    def to_toml(self) -> str:
+        return dumps_toml(self.to_dict())
+
+
+def _err(where: str, message: str) -> ConfigError:
+    return ConfigError(f"{where}: {message}")
+
+
+def _as_str_tuple(value: Any, where: str, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise _err(where, f"[dataset] {key} must be a list of column names, got {value!r}")
+
+
+def experiment_from_dict(
+    doc: Mapping[str, Any], *, where: str = "experiment", base_dir: Path | None = None
+) -> Experiment:
+    """Validate a parsed experiment document and build an :class:`Experiment`."""
+    if not isinstance(doc, Mapping):
+        raise _err(where, "the experiment must be a table of keys")
+    unknown = sorted(set(doc) - _TOP_KEYS)
+    if unknown:
+        raise _err(where, f"unknown key {unknown[0]!r}; allowed: {', '.join(sorted(_TOP_KEYS))}")
+    name = doc.get("name", "Untitled experiment")
+    seed = doc.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise _err(where, f"seed must be a whole number between 0 and {2**32 - 1}, got {seed!r}")
+    ds = doc.get("dataset", {})
+    if not isinstance(ds, Mapping):
+        raise _err(where, "[dataset] must be a table")
+    unknown = sorted(set(ds) - _DATASET_KEYS)
+    if unknown:
+        raise _err(
+            where,
+            f"unknown key [dataset] {unknown[0]!r}; allowed: {', '.join(sorted(_DATASET_KEYS))}",
+        )
+    source = ds.get("source", DEFAULT_SOURCE)
+    if not isinstance(source, str) or not source:
+        raise _err(where, "[dataset] source must be 'builtin:<name>' or a file path")
+    if not is_builtin(source) and base_dir is not None and not Path(source).is_absolute():
+        source = str((base_dir / source).resolve())
+    test_fraction = ds.get("test_fraction", 0.2)
+    if not isinstance(test_fraction, (int, float)) or not 0.05 <= test_fraction <= 0.5:
+        raise _err(where, f"[dataset] test_fraction must be between 0.05 and 0.5, got {test_fraction!r}")
+    scaling = ds.get("scaling", "standard")
+    if scaling not in ("standard", "bounds", "none"):
+        raise _err(where, f"[dataset] scaling must be one of 'standard', 'bounds', 'none', got {scaling!r}")
+    bounds_raw = ds.get("bounds", {})
+    bounds: dict[str, tuple[float, float]] = {}
+    for col, pair in dict(bounds_raw).items():
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(v, (int, float)) for v in pair)
+            or not pair[0] < pair[1]
+        ):
+            raise _err(where, f"[dataset.bounds] {col} must be [low, high] with low < high, got {pair!r}")
+        bounds[str(col)] = (float(pair[0]), float(pair[1]))
+    categories = {
+        str(col): _as_str_tuple(levels, where, f"categories.{col}")
+        for col, levels in dict(ds.get("categories", {})).items()
+    }
+    target = ds.get("target")
+    if target is not None and not isinstance(target, str):
+        raise _err(where, f"[dataset] target must be a column name, got {target!r}")
+    dataset = DatasetConfig(
+        source=source,
+        target=target,
+        exclude=_as_str_tuple(ds.get("exclude", []), where, "exclude"),
+        include=_as_str_tuple(ds.get("include", []), where, "include"),
+        test_fraction=float(test_fraction),
+        scaling=scaling,
+        bounds=bounds,
+        categories=categories,
+    )
+    try:
+        model = from_mapping(ModelParams, dict(doc.get("model", {})), where=f"{where}: [model] ")
+    except ParamError as exc:
+        raise ConfigError(str(exc)) from None
+    pat = dict(doc.get("pattern", {}))
+    pattern_name = pat.pop("name", "baseline")
+    try:
+        engine = get_engine(str(pattern_name))
+    except ValueError as exc:
+        raise _err(where, f"[pattern] name: {exc}") from None
+    try:
+        params = from_mapping(engine.Params, pat, where=f"{where}: [pattern] ")
+    except ParamError as exc:
+        raise ConfigError(str(exc)) from None
+    return Experiment(
+        name=str(name),
+        seed=int(seed),
+        description=str(doc.get("description", "")),
+        dataset=dataset,
+        model=model,
+        pattern=str(pattern_name),
+        params=params,
+    )
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read a TOML (or JSON) experiment file.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, not valid TOML/JSON, or has unknown keys or bad values.
+    """
+    p = Path(path)
+    where = p.name
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such experiment file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot be read ({exc})") from None
+    try:
+        doc = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{where}: not a valid {'JSON' if p.suffix.lower() == '.json' else 'TOML'} file ({exc})") from None
+    return experiment_from_dict(doc, where=where, base_dir=p.parent)
+
+
+def save_experiment(experiment: Experiment, path: str | Path) -> None:
+    """Write an experiment as TOML (or JSON for a ``.json`` path)."""
+    p = Path(path)
+    text = (
+        json.dumps(experiment.to_dict(), indent=2)
+        if p.suffix.lower() == ".json"
+        else experiment.to_toml()
+    )
+    tmp = p.with_name(p.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(p)  # atomic: a crash never leaves a half-written experiment
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {v!r} to TOML")
+
+
+def _toml_key(k: str) -> str:
+    return k if k.replace("_", "").replace("-", "").isalnum() else json.dumps(k)
+
+
+def dumps_toml(doc: Mapping[str, Any], _prefix: str = "") -> str:
+    """A small TOML writer for experiment documents (scalars, lists and nested tables)."""
+    lines: list[str] = []
+    tables: list[tuple[str, Mapping[str, Any]]] = []
+    for k, v in doc.items():
+        if isinstance(v, Mapping):
+            tables.append((k, v))
+        elif v is not None:
+            lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
+    for k, v in tables:
+        name = f"{_prefix}{_toml_key(k)}"
+        lines.append("")
+        lines.append(f"[{name}]")
+        lines.append(dumps_toml(v, _prefix=name + ".").rstrip("\n"))
+    return "\n".join(line for line in lines).strip("\n") + "\n"

@@ -1,0 +1,180 @@
+"""Run an experiment end to end: load and prepare the data, run the plaintext reference on the same
+split, run the chosen pattern, and assemble the results document.
+
+:func:`run_experiment` is itself a generator of engine events (so the GUI and the CLI drive it the
+same way) and returns a :class:`RunResult`.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ppml_lab import __version__
+from ppml_lab.data import PreparedData, load_source, prepare_dataset
+from ppml_lab.data.source import LoadedTable
+from ppml_lab.engines.base import CancelToken, Cancelled, EngineResult
+from ppml_lab.engines.events import Event, Log, Progress
+from ppml_lab.engines.registry import get_engine
+from ppml_lab.experiments.config import Experiment
+from ppml_lab.experiments.history import History
+
+
+@dataclass(kw_only=True)
+class RunResult:
+    experiment: Experiment
+    data: PreparedData
+    history: History
+    engine_result: EngineResult | None
+    baseline: dict[str, float] = field(default_factory=dict)
+    status: str = "completed"
+    wall_seconds: float = 0.0
+
+    def to_document(self) -> dict[str, Any]:
+        """The results document written by ``ppml-lab run --json`` (schema in the README)."""
+        er = self.engine_result or EngineResult()
+        overhead = dict(er.overhead)
+        if "seconds" in overhead and self.baseline.get("seconds"):
+            overhead["time_ratio"] = overhead["seconds"] / self.baseline["seconds"]
+        warnings = list(dict.fromkeys(er.warnings + self.history.warnings()))
+        return _jsonable(
+            {
+                "ppml_lab_version": __version__,
+                "status": self.status,
+                "experiment": self.experiment.to_dict(),
+                "dataset": {
+                    "name": self.data.name,
+                    "source": self.data.source,
+                    "target": self.data.target,
+                    "rows_train": self.data.n_train,
+                    "rows_test": int(len(self.data.y_test)),
+                    "features": self.data.n_features,
+                    "classes": list(self.data.class_names),
+                    "preprocessing": list(self.data.notes),
+                    "data_dependent_preprocessing": list(self.data.data_dependent_steps),
+                },
+                "history": self.history.rows(),
+                "final": er.final,
+                "baseline": self.baseline,
+                "privacy": er.privacy,
+                "overhead": overhead,
+                "warnings": warnings,
+                "extra": er.extra,
+                "environment": {
+                    "python": platform.python_version(),
+                    "numpy": np.__version__,
+                    "platform": platform.platform(),
+                },
+                "wall_seconds": self.wall_seconds,
+            }
+        )
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None if np.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    return obj
+
+
+def prepare_data(experiment: Experiment, table: LoadedTable | None = None) -> PreparedData:
+    """Load (unless ``table`` is given) and prepare the experiment's dataset."""
+    ds = experiment.dataset
+    table = table if table is not None else load_source(ds.source)
+    return prepare_dataset(
+        table.frame,
+        target=ds.target or table.default_target,
+        exclude=ds.exclude,
+        include_flagged=ds.include,
+        options=ds.preprocess_options(),
+        seed=experiment.seed,
+        name=table.name,
+        source=ds.source,
+    )
+
+
+def drive(gen: Generator[Event, None, Any], sink: Any = None) -> Any:
+    """Run a generator to completion, passing each event to ``sink``; return its return value."""
+    while True:
+        try:
+            event = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if sink is not None:
+            sink(event)
+
+
+def run_experiment(
+    experiment: Experiment,
+    *,
+    cancel: CancelToken | None = None,
+    data: PreparedData | None = None,
+    table: LoadedTable | None = None,
+    with_baseline: bool = True,
+) -> Generator[Event, None, RunResult]:
+    """Run ``experiment``; yields the pattern engine's events and returns a :class:`RunResult`.
+
+    Cancelling returns a result with ``status = "cancelled"`` and whatever history was recorded
+    (nothing is lost). Bad data raises :class:`~ppml_lab.data.DatasetError`; bad parameters raise
+    ValueError with a readable message.
+    """
+    cancel = cancel or CancelToken()
+    t_start = time.perf_counter()
+    if data is None:
+        yield Log(message=f"Loading {experiment.dataset.source} ...")
+        data = prepare_data(experiment, table)
+    engine = get_engine(experiment.pattern)
+    history = History()
+    baseline: dict[str, float] = {}
+    if with_baseline and experiment.pattern != "baseline":
+        yield Progress(step=0, total=experiment.model.epochs, message="training the plaintext reference")
+        base_engine = get_engine("baseline")
+        try:
+            base = drive(
+                base_engine.run(
+                    data, experiment.model, base_engine.Params(), seed=experiment.seed, cancel=cancel
+                )
+            )
+        except Cancelled:
+            return RunResult(
+                experiment=experiment, data=data, history=history, engine_result=None,
+                status="cancelled", wall_seconds=time.perf_counter() - t_start,
+            )
+        baseline = {**base.final, "seconds": base.overhead.get("seconds", 0.0)}
+    result: EngineResult | None = None
+    status = "completed"
+    gen = engine.run(data, experiment.model, experiment.params, seed=experiment.seed, cancel=cancel)
+    try:
+        while True:
+            try:
+                event = next(gen)
+            except StopIteration as stop:
+                result = stop.value
+                break
+            history.add(event)
+            yield event
+    except Cancelled:
+        status = "cancelled"
+    if result is not None and experiment.pattern == "baseline":
+        baseline = {**result.final, "seconds": result.overhead.get("seconds", 0.0)}
+    return RunResult(
+        experiment=experiment,
+        data=data,
+        history=history,
+        engine_result=result,
+        baseline=baseline,
+        status=status,
+        wall_seconds=time.perf_counter() - t_start,
+    )
