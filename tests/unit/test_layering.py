@@ -1,0 +1,29 @@
+"""The layering rule import-linter cannot express: QtWidgets only inside ppml_lab/ui."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "ppml_lab"
+QT_WIDGETS = re.compile(
+    r"^\s*(from\s+PySide6\.QtWidgets|import\s+PySide6\.QtWidgets|from\s+PySide6\s+import\s+.*QtWidgets|"
+    r"import\s+pyqtgraph|from\s+pyqtgraph)",
+    re.MULTILINE,
+)
+
+
+def test_qtwidgets_and_pyqtgraph_only_in_ui() -> None:
+    offenders = [
+        str(p.relative_to(PACKAGE))
+        for p in PACKAGE.rglob("*.py")
+        if "ui" not in p.relative_to(PACKAGE).parts[:1] and QT_WIDGETS.search(p.read_text())
+    ]
+    assert offenders == []
+
+
+def test_the_rule_detects_an_offending_import(tmp_path: Path) -> None:
+    # Guard against a regex that can never match.
+    assert QT_WIDGETS.search("from PySide6.QtWidgets import QWidget\n")
+    assert QT_WIDGETS.search("from PySide6 import QtCore, QtWidgets\n")
+    assert not QT_WIDGETS.search("from PySide6.QtGui import QPdfWriter\n")
