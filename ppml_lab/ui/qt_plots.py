@@ -1,0 +1,326 @@
+"""Live plots of a run: loss, accuracy, epsilon spent, other metrics and the federated partition.
+
+Events are buffered by :meth:`RunPlotsWidget.add_events` and drawn by :meth:`RunPlotsWidget.refresh`,
+which the window calls from a ~25 Hz timer: one ``setData`` per curve that changed, never one per
+event. Curves are created once (the first time a metric appears) and emptied, not removed, when
+a new run starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from ppml_lab.engines.events import BudgetSpent, Metric
+
+pg.setConfigOptions(antialias=True, foreground="#333333", background="w")
+
+#: Colours of the two splits, and of other series in order.
+TRAIN_COLOR = "#1f77b4"
+TEST_COLOR = "#ff7f0e"
+PALETTE = ["#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+CLASS_PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1",
+                 "#ff9da7", "#9c755f", "#bab0ac"]
+
+_MAX_POINTS_WITH_SYMBOLS = 60
+
+_PRETTY = {
+    "train_loss": "train",
+    "test_loss": "test",
+    "train_accuracy": "train",
+    "test_accuracy": "test",
+}
+
+
+def _make_plot(title: str, y_label: str, parent: QWidget, tooltip: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget(parent=parent)
+    plot.setTitle(title, size="11pt")
+    plot.setLabel("bottom", "step (epoch or round)")
+    plot.setLabel("left", y_label)
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    plot.setMenuEnabled(True)
+    plot.getAxis("left").enableAutoSIPrefix(False)
+    plot.getAxis("bottom").enableAutoSIPrefix(False)
+    # Bottom-right: curves that improve (falling loss, rising accuracy) rarely pass there.
+    plot.getPlotItem().addLegend(offset=(-10, -10), labelTextSize="9pt")
+    plot.setToolTip(tooltip)
+    plot.setMinimumHeight(180)
+    return plot
+
+
+class _Series:
+    """Buffered points of one curve."""
+
+    __slots__ = ("xs", "ys", "dirty", "curve", "symbols")
+
+    def __init__(self, curve: pg.PlotDataItem) -> None:
+        self.xs: list[float] = []
+        self.ys: list[float] = []
+        self.dirty = False
+        self.curve = curve
+        self.symbols = True
+
+
+class PartitionChartWidget(QWidget):
+    """A stacked bar chart of rows per client, coloured by class.
+
+    :meth:`set_payload` takes a ``partition`` artifact payload shaped like
+    ``{"clients": [{"rows": int, "class_counts": [int, ...]}, ...], "class_names": [...],
+    "empty_clients": [...]}``. Missing keys are tolerated: without class counts each client is
+    one bar of its rows; a list of numbers instead of dicts is read as rows per client.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(parent=self)
+        self.plot.setTitle("Data per client", size="11pt")
+        self.plot.setLabel("bottom", "client")
+        self.plot.setLabel("left", "rows")
+        self.plot.showGrid(x=False, y=True, alpha=0.25)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.legend = self.plot.getPlotItem().addLegend(offset=(-10, 10), labelTextSize="9pt")
+        self.plot.setToolTip(
+            "How the training rows were split between the federated clients: bar height is the "
+            "number of rows a client holds, colours are the classes."
+        )
+        self.note = QLabel(self)
+        self.note.setObjectName("hintLabel")
+        self.note.setWordWrap(True)
+        self.note.setToolTip("Clients that received no rows")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.note)
+        self._bars: list[pg.BarGraphItem] = []
+        self.rows: list[int] = []
+        self.setMinimumHeight(180)
+
+    def set_payload(self, payload: Any) -> None:
+        """Draw a partition payload (see the class docstring); bad shapes draw nothing."""
+        rows, counts, class_names, empty = _parse_partition(payload)
+        for bar in self._bars:
+            self.plot.removeItem(bar)
+        self._bars = []
+        self.legend.clear()
+        self.rows = rows
+        n = len(rows)
+        x = np.arange(1, n + 1, dtype=float)
+        width = 0.7
+        if counts is not None and counts.size:
+            bottom = np.zeros(n)
+            for c in range(counts.shape[1]):
+                color = CLASS_PALETTE[c % len(CLASS_PALETTE)]
+                name = class_names[c] if c < len(class_names) else f"class {c}"
+                bar = pg.BarGraphItem(
+                    x=x, height=counts[:, c], y0=bottom, width=width, brush=color, pen=pg.mkPen("w")
+                )
+                self.plot.addItem(bar)
+                self.legend.addItem(bar, str(name))
+                self._bars.append(bar)
+                bottom = bottom + counts[:, c]
+        elif n:
+            bar = pg.BarGraphItem(x=x, height=np.asarray(rows, float), width=width, brush=CLASS_PALETTE[0])
+            self.plot.addItem(bar)
+            self._bars.append(bar)
+        axis = self.plot.getAxis("bottom")
+        step = max(1, n // 20)
+        axis.setTicks([[(i, str(i)) for i in range(1, n + 1, step)]])
+        if n:
+            self.plot.setXRange(0.4, n + 0.6, padding=0)
+            self.plot.setYRange(0, max(max(rows), 1) * 1.08, padding=0)
+        if empty:
+            shown = ", ".join(str(c) for c in empty[:10])
+            self.note.setText(f"Clients with no rows: {shown}{' …' if len(empty) > 10 else ''}")
+        else:
+            self.note.setText("")
+        self.note.setVisible(bool(empty))
+
+
+def _parse_partition(payload: Any) -> tuple[list[int], np.ndarray | None, list[str], list[Any]]:
+    """Read a partition payload defensively: (rows per client, counts (n, k) or None, names, empty)."""
+    if not isinstance(payload, Mapping):
+        return [], None, [], []
+    clients = payload.get("clients") or []
+    rows: list[int] = []
+    count_rows: list[list[float]] = []
+    for client in clients if isinstance(clients, Sequence) else []:
+        if isinstance(client, Mapping):
+            cc = client.get("class_counts")
+            cc_list = [float(v) for v in cc] if isinstance(cc, Sequence) else []
+            r = client.get("rows")
+            rows.append(int(r) if isinstance(r, (int, float)) else int(sum(cc_list)))
+            count_rows.append(cc_list)
+        elif isinstance(client, (int, float)):
+            rows.append(int(client))
+            count_rows.append([])
+    counts: np.ndarray | None = None
+    k = max((len(c) for c in count_rows), default=0)
+    if k:
+        counts = np.zeros((len(count_rows), k))
+        for i, cc in enumerate(count_rows):
+            counts[i, : len(cc)] = cc
+    names = payload.get("class_names") or []
+    names = [str(n) for n in names] if isinstance(names, Sequence) else []
+    empty = payload.get("empty_clients")
+    if not isinstance(empty, Sequence) or isinstance(empty, str):
+        empty = [i + 1 for i, r in enumerate(rows) if r == 0]
+    return rows, counts, names, list(empty)
+
+
+class RunPlotsWidget(QWidget):
+    """Loss and accuracy per step, plus epsilon spent, other metrics and partition when present."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.loss_plot = _make_plot(
+            "Loss", "cross-entropy", self,
+            "Mean cross-entropy loss on the training and test rows after each step (lower is better)",
+        )
+        self.accuracy_plot = _make_plot(
+            "Accuracy", "accuracy", self,
+            "Share of correctly classified rows after each step, training and test",
+        )
+        self.accuracy_plot.setLimits(yMin=-0.02, yMax=1.02)
+        self.epsilon_plot = _make_plot(
+            "Privacy budget spent", "epsilon (ε)", self,
+            "Cumulative epsilon spent so far (smaller means more private)",
+        )
+        self.other_plot = _make_plot(
+            "Other metrics", "value", self, "Further metrics the pattern reports"
+        )
+        self.partition_chart = PartitionChartWidget(self)
+        self.baseline_line = pg.InfiniteLine(
+            angle=0, pen=pg.mkPen("#555555", style=Qt.PenStyle.DashLine, width=1),
+            label="plaintext {value:.3f}", labelOpts={"position": 0.12, "color": "#555555"},
+        )
+        self.baseline_line.setVisible(False)
+        self.accuracy_plot.addItem(self.baseline_line, ignoreBounds=True)
+
+        self._series: dict[str, _Series] = {}
+        self._extra_visible = {"epsilon": False, "other": False, "partition": False}
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.loss_plot, 0, 0)
+        layout.addWidget(self.accuracy_plot, 0, 1)
+        layout.addWidget(self.epsilon_plot, 1, 0)
+        layout.addWidget(self.partition_chart, 1, 1)
+        layout.addWidget(self.other_plot, 2, 0, 1, 2)
+        self._grid = layout
+        self._apply_visibility()
+
+    # -- data --------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Empty every curve (they stay in their plots) and hide the optional plots."""
+        for series in self._series.values():
+            series.xs.clear()
+            series.ys.clear()
+            series.curve.setData([], [])
+            series.dirty = False
+            if not series.symbols:
+                series.curve.setSymbol("o")
+                series.symbols = True
+        self.baseline_line.setVisible(False)
+        self._extra_visible = {"epsilon": False, "other": False, "partition": False}
+        self._apply_visibility()
+
+    def add_events(self, events: Iterable[object]) -> None:
+        """Buffer metric and budget events (cheap; nothing is drawn until :meth:`refresh`)."""
+        for event in events:
+            if isinstance(event, Metric):
+                series = self._series_for(event.name)
+                series.xs.append(float(event.step))
+                series.ys.append(float(event.value))
+                series.dirty = True
+            elif isinstance(event, BudgetSpent):
+                series = self._series_for("epsilon")
+                series.xs.append(float(event.step))
+                series.ys.append(float(event.epsilon))
+                series.dirty = True
+
+    def refresh(self) -> None:
+        """Draw what changed since the last call: one ``setData`` per dirty curve."""
+        for series in self._series.values():
+            if not series.dirty:
+                continue
+            # Markers help on short runs and are clutter (and slow) on long ones.
+            want_symbols = len(series.xs) <= _MAX_POINTS_WITH_SYMBOLS
+            if want_symbols != series.symbols:
+                series.curve.setSymbol("o" if want_symbols else None)
+                series.symbols = want_symbols
+            series.curve.setData(np.asarray(series.xs), np.asarray(series.ys))
+            series.dirty = False
+
+    def show_partition(self, payload: Any) -> None:
+        """Artifact hook for ``partition``: draw rows per client stacked by class."""
+        self.partition_chart.set_payload(payload)
+        self._extra_visible["partition"] = True
+        self._apply_visibility()
+
+    def set_baseline_accuracy(self, value: float | None) -> None:
+        """Draw the plaintext test accuracy as a dashed reference line (None hides it)."""
+        if value is None or not np.isfinite(value):
+            self.baseline_line.setVisible(False)
+            return
+        self.baseline_line.setValue(float(value))
+        self.baseline_line.setVisible(True)
+
+    def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The points drawn for ``name`` (e.g. ``"test_accuracy"``, ``"epsilon"``)."""
+        series = self._series.get(name)
+        if series is None:
+            return np.zeros(0), np.zeros(0)
+        xs, ys = series.curve.getData()
+        if xs is None:
+            return np.zeros(0), np.zeros(0)
+        return np.asarray(xs), np.asarray(ys)
+
+    def point_count(self, name: str) -> int:
+        """How many points the curve ``name`` shows."""
+        return len(self.series(name)[0])
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _series_for(self, name: str) -> _Series:
+        series = self._series.get(name)
+        if series is not None:
+            return series
+        if name == "epsilon":
+            plot, color, label = self.epsilon_plot, PALETTE[3], "ε spent"
+            self._extra_visible["epsilon"] = True
+        elif name.endswith("_loss"):
+            plot = self.loss_plot
+            color = TRAIN_COLOR if name.startswith("train") else TEST_COLOR if name.startswith("test") else PALETTE[len(self._series) % len(PALETTE)]
+            label = _PRETTY.get(name, name)
+        elif name.endswith("_accuracy"):
+            plot = self.accuracy_plot
+            color = TRAIN_COLOR if name.startswith("train") else TEST_COLOR if name.startswith("test") else PALETTE[len(self._series) % len(PALETTE)]
+            label = _PRETTY.get(name, name)
+        else:
+            plot, color, label = self.other_plot, PALETTE[len(self._series) % len(PALETTE)], name
+            self._extra_visible["other"] = True
+        curve = plot.plot(
+            [], [], pen=pg.mkPen(color, width=2), name=label,
+            symbol="o", symbolSize=4, symbolBrush=color, symbolPen=None,
+        )
+        series = _Series(curve)
+        self._series[name] = series
+        self._apply_visibility()
+        return series
+
+    def _apply_visibility(self) -> None:
+        show_eps = self._extra_visible["epsilon"]
+        show_part = self._extra_visible["partition"]
+        show_other = self._extra_visible["other"]
+        self.epsilon_plot.setVisible(show_eps)
+        self.partition_chart.setVisible(show_part)
+        self.other_plot.setVisible(show_other)
+        self._grid.setRowStretch(0, 3)
+        self._grid.setRowStretch(1, 2 if (show_eps or show_part) else 0)
+        self._grid.setRowStretch(2, 2 if show_other else 0)
