@@ -77,6 +77,8 @@ class MainWindow(QMainWindow):
         Loading failed; the message shown to the user.
     run_started()
         A run was started.
+    run_progressed(int, int)
+        Step and total of the latest progress drawn (emitted at most once per paint tick).
     run_finished(object)
         A run ended (completed, cancelled or failed); the RunResult, or None if it failed.
     """
@@ -84,6 +86,7 @@ class MainWindow(QMainWindow):
     dataset_loaded = Signal(object)
     dataset_failed = Signal(str)
     run_started = Signal()
+    run_progressed = Signal(int, int)
     run_finished = Signal(object)
 
     def __init__(self, *, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
@@ -712,6 +715,7 @@ class MainWindow(QMainWindow):
             return
         overheads: list[Overhead] = []
         new_warnings = False
+        previous_progress = self._progress
         for event in events:
             if isinstance(event, Metric):
                 self._latest[event.name] = event.value
@@ -739,7 +743,7 @@ class MainWindow(QMainWindow):
         if new_warnings:
             self.results.set_warnings(self._warnings)
         p = self._progress
-        if p is not None:
+        if p is not None and p is not previous_progress:
             if p.total > 0:
                 self.run_progress.setRange(0, p.total)
                 self.run_progress.setValue(min(p.step, p.total))
@@ -749,6 +753,7 @@ class MainWindow(QMainWindow):
             ):
                 self._set_state(f"Running {what}")
             self.results.show_live(self._latest, p.step, p.total, what)
+            self.run_progressed.emit(p.step, p.total)
 
     def _apply_selection(self, selection: dict[str, Any]) -> None:
         unknown = self.dataset_panel.apply_selection(

@@ -31,7 +31,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from ppml_lab.data import LoadCancelled
 from ppml_lab.engines.base import Cancelled, CancelToken
@@ -200,7 +200,9 @@ class WorkerThread(QObject):
         self._worker.returned.connect(self.returned)
         self._worker.errored.connect(self.errored)
         self._worker.cancelled.connect(self.cancelled)
-        self._worker.finished.connect(self._thread.quit)
+        # Direct: quit() is thread-safe, and a queued call would never run while the GUI thread
+        # is blocked in stop() -> wait(), which would then always time out.
+        self._worker.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread.finished.connect(self._on_thread_finished)
 
     @property

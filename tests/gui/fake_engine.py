@@ -1,0 +1,81 @@
+"""A fake "private" engine for GUI tests: its own Params, budget, overhead, artifacts, warnings.
+
+It stands in for the DP and federated engines other people are writing, so the GUI is tested
+against the engine protocol rather than against one engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ppml_lab.engines.base import CancelToken, EngineResult, EngineRun
+from ppml_lab.engines.events import Artifact, BudgetSpent, Log, Metric, Overhead, Progress
+from ppml_lab.params import param
+
+
+@dataclass(frozen=True, kw_only=True)
+class FakeParams:
+    rounds: int = param(5, label="Rounds", minimum=1, maximum=50, help="How many rounds.")
+    noise: float = param(
+        0.5, label="Noise", minimum=0.0, min_inclusive=False, maximum=10.0, log_scale=True,
+        help="Noise scale.",
+    )
+    low: float = param(0.0, label="Low", minimum=-10.0, maximum=10.0, help="Lower end.")
+    high: float = param(1.0, label="High", minimum=-10.0, maximum=10.0, help="Upper end.")
+    delta: float | None = param(
+        None, label="Delta", minimum=0.0, min_inclusive=False, maximum=0.1, log_scale=True,
+        help="Optional delta.",
+    )
+    aggregator: str = param(
+        "mean", label="Aggregator", choices=("mean", "median"), help="How to combine.",
+    )
+    secure: bool = param(True, label="Secure aggregation", help="Mask the updates.", advanced=True)
+    clients: int = param(4, label="Clients", unit="parties", minimum=2, maximum=100,
+                         help="Number of clients.", advanced=True)
+
+    def __post_init__(self) -> None:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low:g}) must be smaller than high ({self.high:g})")
+
+
+class FakeEngine:
+    name: ClassVar[str] = "fake"
+    label: ClassVar[str] = "Fake private pattern"
+    description: ClassVar[str] = "A test double that yields every kind of event."
+    protects: ClassVar[str] = "Fake protection."
+    does_not_protect: ClassVar[str] = "Everything real."
+    Params: ClassVar[type] = FakeParams
+
+    def run(
+        self, data, model, params: FakeParams, *, seed: int, cancel: CancelToken  # noqa: ANN001
+    ) -> EngineRun:
+        yield Artifact(
+            name="partition",
+            payload={
+                "clients": [
+                    {"rows": 30, "class_counts": [10, 20]},
+                    {"rows": 25, "class_counts": [25, 0]},
+                    {"rows": 0, "class_counts": [0, 0]},
+                ],
+                "class_names": list(data.class_names),
+                "empty_clients": [3],
+            },
+        )
+        yield Log(message="fake engine: this is only a test", level="warning")
+        for r in range(1, params.rounds + 1):
+            cancel.raise_if_cancelled()
+            yield Metric(step=r, name="train_loss", value=1.0 / r)
+            yield Metric(step=r, name="test_loss", value=1.1 / r)
+            yield Metric(step=r, name="train_accuracy", value=0.5 + 0.05 * r)
+            yield Metric(step=r, name="test_accuracy", value=0.5 + 0.04 * r)
+            yield Metric(step=r, name="client_drift", value=0.1 * r)
+            yield BudgetSpent(step=r, epsilon=0.2 * r, delta=1e-5)
+            yield Overhead(step=r, kind="bytes_sent", value=1500.0 * r, unit="bytes")
+            yield Progress(step=r, total=params.rounds, message=f"round {r}/{params.rounds}")
+        return EngineResult(
+            final={"test_accuracy": 0.5 + 0.04 * params.rounds, "train_accuracy": 0.75},
+            privacy={"epsilon": 0.2 * params.rounds, "delta": 1e-5, "accountant": "fake"},
+            overhead={"seconds": 0.01, "bytes_sent": 1500.0 * params.rounds},
+            warnings=["fake engine result warning"],
+        )
