@@ -321,8 +321,8 @@ class MainWindow(QMainWindow):
         self.dataset_panel.set_loading(0.0)
         name = source.removeprefix("builtin:") if is_builtin(source) else Path(source).name
         self._set_state(f"Loading {name}…")
-        self._update_actions()
         job.start()
+        self._update_actions()
 
     def open_experiment(self, path: str | Path) -> bool:
         """Load an experiment file into the window (False, with a message, if it is invalid)."""
@@ -420,6 +420,7 @@ class MainWindow(QMainWindow):
         self._warnings = []
         self._progress = None
         self.plots.reset()
+        self.plots.set_smooth(False)
         self.results.clear("<b>Preparing the data…</b>")
         self.view_tabs.setCurrentIndex(1)
         self.run_progress.setRange(0, max(1, experiment.model.epochs))
@@ -429,8 +430,8 @@ class MainWindow(QMainWindow):
         self._elapsed.start()
         self._set_state("Preparing the data…")
         self._paint_timer.start()
-        self._update_actions()
         job.start()
+        self._update_actions()
         self.run_started.emit()
         return True
 
@@ -468,10 +469,10 @@ class MainWindow(QMainWindow):
 
     # ================================================================ slots: load ===========
 
-    @Slot(object)
-    def _on_load_job_yielded(self, fraction: object) -> None:
-        if isinstance(fraction, (int, float)) and not self._closing:
-            self.dataset_panel.set_loading(float(fraction))
+    @Slot(list)
+    def _on_load_job_yielded(self, fractions: list[object]) -> None:
+        if fractions and isinstance(fractions[-1], (int, float)) and not self._closing:
+            self.dataset_panel.set_loading(float(fractions[-1]))
 
     @Slot(object)
     def _on_load_job_returned(self, inspected: object) -> None:
@@ -523,14 +524,14 @@ class MainWindow(QMainWindow):
 
     # ================================================================ slots: run ============
 
-    @Slot(object)
-    def _on_run_job_yielded(self, event: object) -> None:
+    @Slot(list)
+    def _on_run_job_yielded(self, events: list[object]) -> None:
         # Cheap on purpose: events are drawn by the paint timer, not one by one.
-        self._pending_events.append(event)
+        self._pending_events.extend(events)
 
     @Slot()
     def _on_paint_timer_timeout(self) -> None:
-        self._flush_events()
+        self._flush_events(final=False)
         if self._elapsed.isValid():
             self.elapsed_label.setText(f"{self._elapsed.elapsed() / 1000:.1f} s")
 
@@ -581,6 +582,8 @@ class MainWindow(QMainWindow):
             self._finish_pending_close()
             return
         self._flush_events()
+        self.plots.draw_now()
+        self.plots.set_smooth(True)
         if self._elapsed.isValid():
             self.elapsed_label.setText(f"{self._elapsed.elapsed() / 1000:.1f} s")
         self.run_progress.setVisible(False)
@@ -706,8 +709,14 @@ class MainWindow(QMainWindow):
     def _job_running(job: WorkerThread | None) -> bool:
         return job is not None and job.is_running
 
-    def _flush_events(self) -> None:
-        """Hand buffered events to the plots and panels, then repaint what changed."""
+    def _flush_events(self, *, final: bool = True) -> None:
+        """Hand buffered events to the plots and panels, then repaint what changed.
+
+        On timer ticks (``final=False``) the plots redraw only when their paint budget allows
+        (see :meth:`RunPlotsWidget.draw_if_due`); at the end of a run everything is drawn.
+        """
+        if not final and not self._closing:
+            self.plots.draw_if_due()
         if not self._pending_events:
             return
         events, self._pending_events = self._pending_events, []
@@ -737,7 +746,10 @@ class MainWindow(QMainWindow):
                         self._warnings.append(f"Could not draw {event.name!r}: {exc}")
                         new_warnings = True
         self.plots.add_events(events)
-        self.plots.refresh()
+        if final:
+            self.plots.draw_now()
+        else:
+            self.plots.draw_if_due()
         if overheads:
             self.results.add_overheads(overheads)
         if new_warnings:

@@ -22,9 +22,9 @@ class Sink:
         self.cancelled = 0
         self.threads: set[int] = set()
 
-    def on_yielded(self, value: object) -> None:
+    def on_yielded(self, values: list[object]) -> None:
         self.threads.add(threading.get_ident())
-        self.yielded.append(value)
+        self.yielded.extend(values)
 
     def on_returned(self, value: object) -> None:
         self.returned.append(value)
