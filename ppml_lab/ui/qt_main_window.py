@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
         run_page.setStretchFactor(0, 3)
         run_page.setStretchFactor(1, 1)
         run_page.setChildrenCollapsible(False)
+        run_page.setSizes([600, 230])
         self.results.setMinimumHeight(130)
         self.view_tabs = QTabWidget(self)
         self.view_tabs.setObjectName("viewTabs")
@@ -488,6 +489,7 @@ class MainWindow(QMainWindow):
         else:
             self._dataset_base = DatasetConfig(source=table.source)
         self.settings.setValue("data/last_source", table.source)
+        self.view_tabs.setCurrentIndex(0)  # show the new table; the last run stays one tab away
         self.setWindowTitle(f"PPML Lab — {table.name}")
         self._set_state(f"Ready — {table.name}: {len(table.frame):,} rows")
         self.dataset_loaded.emit(table)

@@ -132,6 +132,16 @@ def _next_125(value: float, *, up: bool) -> float:
     return max(v for v in series if v < value * (1 - 1e-9))
 
 
+def _suggested_value(spec: ParamSpec, box: QSpinBox | QDoubleSpinBox) -> float:
+    """A sensible first value when the user ticks "set" on an optional number."""
+    lo, hi = box.minimum(), box.maximum()
+    if lo <= 1 <= hi:
+        return 1
+    if spec.log_scale and hi < 1:
+        return max(lo, hi / 1000)  # e.g. delta in (0, 0.1] -> 1e-4
+    return lo if spec.type is int else (lo + hi) / 2
+
+
 class CollapsibleSectionWidget(QWidget):
     """A titled section whose content is shown or hidden by clicking the title."""
 
@@ -187,7 +197,7 @@ class _FieldEditor:
             self.set_box.setToolTip(
                 f"Tick to give {spec.label.lower()} a value; untick to leave it empty.\n\n{tip}"
             )
-            self.set_box.toggled.connect(self.editor.setEnabled)
+            self.set_box.toggled.connect(self._on_set_box_toggled)
         self.widget = QWidget(parent)
         row = QHBoxLayout(self.widget)
         row.setContentsMargins(0, 0, 0, 0)
@@ -260,10 +270,30 @@ class _FieldEditor:
         text = e.text()  # type: ignore[attr-defined]
         return text
 
+    def _on_set_box_toggled(self, checked: bool) -> None:
+        self.editor.setEnabled(checked)
+        self._show_unset(not checked)
+        if checked and isinstance(self.editor, (QSpinBox, QDoubleSpinBox)):
+            if self.editor.value() == self.editor.minimum():
+                self.editor.setValue(_suggested_value(self.spec, self.editor))
+
+    def _show_unset(self, unset: bool) -> None:
+        """An unset optional editor reads "not set" instead of an arbitrary number."""
+        e = self.editor
+        if isinstance(e, (QSpinBox, QDoubleSpinBox)):
+            e.setSpecialValueText("not set" if unset else "")
+            if unset:
+                e.setValue(e.minimum())  # the special text shows at the minimum
+        elif isinstance(e, QLineEdit):
+            e.setPlaceholderText("not set" if unset else "")
+
     def set_value(self, value: Any) -> None:
         if self.set_box is not None:
+            was = self.set_box.blockSignals(True)
             self.set_box.setChecked(value is not None)
+            self.set_box.blockSignals(was)
             self.editor.setEnabled(value is not None)
+            self._show_unset(value is None)
         if value is None:
             return
         e = self.editor

@@ -43,7 +43,13 @@ _PRETTY = {
 }
 
 
-def _make_plot(title: str, y_label: str, parent: QWidget, tooltip: str) -> pg.PlotWidget:
+def _make_plot(
+    title: str, y_label: str, parent: QWidget, tooltip: str, *, legend: str = "top"
+) -> pg.PlotWidget:
+    """A plot with title, labels, grid and a legend in the corner the curves leave free.
+
+    ``legend="top"`` for falling curves (loss), ``"bottom"`` for rising ones (accuracy, epsilon).
+    """
     plot = pg.PlotWidget(parent=parent)
     plot.setTitle(title, size="11pt")
     plot.setLabel("bottom", "step (epoch or round)")
@@ -52,8 +58,8 @@ def _make_plot(title: str, y_label: str, parent: QWidget, tooltip: str) -> pg.Pl
     plot.setMenuEnabled(True)
     plot.getAxis("left").enableAutoSIPrefix(False)
     plot.getAxis("bottom").enableAutoSIPrefix(False)
-    # Bottom-right: curves that improve (falling loss, rising accuracy) rarely pass there.
-    plot.getPlotItem().addLegend(offset=(-10, -10), labelTextSize="9pt")
+    offset = (-10, 10) if legend == "top" else (-10, -10)
+    plot.getPlotItem().addLegend(offset=offset, labelTextSize="9pt")
     plot.setToolTip(tooltip)
     plot.setMinimumHeight(180)
     return plot
@@ -89,7 +95,10 @@ class PartitionChartWidget(QWidget):
         self.plot.setLabel("left", "rows")
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.setMouseEnabled(x=False, y=False)
-        self.legend = self.plot.getPlotItem().addLegend(offset=(-10, 10), labelTextSize="9pt")
+        # One row of class names above the bars (the y range leaves room for it).
+        self.legend = self.plot.getPlotItem().addLegend(
+            offset=(10, 5), labelTextSize="9pt", colCount=4
+        )
         self.plot.setToolTip(
             "How the training rows were split between the federated clients: bar height is the "
             "number of rows a client holds, colours are the classes."
@@ -138,7 +147,7 @@ class PartitionChartWidget(QWidget):
         axis.setTicks([[(i, str(i)) for i in range(1, n + 1, step)]])
         if n:
             self.plot.setXRange(0.4, n + 0.6, padding=0)
-            self.plot.setYRange(0, max(max(rows), 1) * 1.08, padding=0)
+            self.plot.setYRange(0, max(max(rows), 1) * 1.3, padding=0)
         if empty:
             shown = ", ".join(str(c) for c in empty[:10])
             self.note.setText(f"Clients with no rows: {shown}{' …' if len(empty) > 10 else ''}")
@@ -186,15 +195,19 @@ class RunPlotsWidget(QWidget):
         self.loss_plot = _make_plot(
             "Loss", "cross-entropy", self,
             "Mean cross-entropy loss on the training and test rows after each step (lower is better)",
+            legend="top",
         )
         self.accuracy_plot = _make_plot(
             "Accuracy", "accuracy", self,
-            "Share of correctly classified rows after each step, training and test",
+            "Share of correctly classified rows after each step, training and test; the dashed "
+            "line is the plaintext baseline trained on the same split",
+            legend="bottom",
         )
         self.accuracy_plot.setLimits(yMin=-0.02, yMax=1.02)
         self.epsilon_plot = _make_plot(
             "Privacy budget spent", "epsilon (ε)", self,
             "Cumulative epsilon spent so far (smaller means more private)",
+            legend="bottom",
         )
         self.other_plot = _make_plot(
             "Other metrics", "value", self, "Further metrics the pattern reports"
@@ -202,24 +215,21 @@ class RunPlotsWidget(QWidget):
         self.partition_chart = PartitionChartWidget(self)
         self.baseline_line = pg.InfiniteLine(
             angle=0, pen=pg.mkPen("#555555", style=Qt.PenStyle.DashLine, width=1),
-            label="plaintext {value:.3f}", labelOpts={"position": 0.12, "color": "#555555"},
+            label="plaintext baseline", labelOpts={"position": 0.15, "color": "#555555"},
         )
         self.baseline_line.setVisible(False)
-        self.accuracy_plot.addItem(self.baseline_line, ignoreBounds=True)
+        # Counted in the auto-range, so the reference is on screen even above every curve.
+        self.accuracy_plot.addItem(self.baseline_line)
 
         self._series: dict[str, _Series] = {}
         self._smooth = True
         self._next_draw = 0.0
         self._extra_visible = {"epsilon": False, "other": False, "partition": False}
         layout = QGridLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(6)
-        layout.addWidget(self.loss_plot, 0, 0)
-        layout.addWidget(self.accuracy_plot, 0, 1)
-        layout.addWidget(self.epsilon_plot, 1, 0)
-        layout.addWidget(self.partition_chart, 1, 1)
-        layout.addWidget(self.other_plot, 2, 0, 1, 2)
         self._grid = layout
+        self._placed: list[QWidget] = []
         self._apply_visibility()
 
     # -- data --------------------------------------------------------------------------------
@@ -310,8 +320,10 @@ class RunPlotsWidget(QWidget):
         if value is None or not np.isfinite(value):
             self.baseline_line.setVisible(False)
             return
-        self.baseline_line.setValue(float(value))
+        # Visible first: the label only re-renders its text while it is shown.
         self.baseline_line.setVisible(True)
+        self.baseline_line.setValue(float(value))
+        self.baseline_line.label.setFormat(f"plaintext baseline {value:.3f}")
 
     def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """The points drawn for ``name`` (e.g. ``"test_accuracy"``, ``"epsilon"``)."""
@@ -358,12 +370,27 @@ class RunPlotsWidget(QWidget):
         return series
 
     def _apply_visibility(self) -> None:
-        show_eps = self._extra_visible["epsilon"]
-        show_part = self._extra_visible["partition"]
-        show_other = self._extra_visible["other"]
-        self.epsilon_plot.setVisible(show_eps)
-        self.partition_chart.setVisible(show_part)
-        self.other_plot.setVisible(show_other)
-        self._grid.setRowStretch(0, 3)
-        self._grid.setRowStretch(1, 2 if (show_eps or show_part) else 0)
-        self._grid.setRowStretch(2, 2 if show_other else 0)
+        """Pack the plots that have something to show into two columns, in a fixed order."""
+        shown: list[QWidget] = [self.loss_plot, self.accuracy_plot]
+        hidden: list[QWidget] = []
+        for key, widget in (
+            ("epsilon", self.epsilon_plot),
+            ("partition", self.partition_chart),
+            ("other", self.other_plot),
+        ):
+            (shown if self._extra_visible[key] else hidden).append(widget)
+        if shown == self._placed:
+            return
+        for widget in self._placed:
+            self._grid.removeWidget(widget)
+        for row in range(3):
+            self._grid.setRowStretch(row, 0)
+        for index, widget in enumerate(shown):
+            row, col = divmod(index, 2)
+            alone = col == 0 and index == len(shown) - 1
+            self._grid.addWidget(widget, row, col, 1, 2 if alone else 1)
+            self._grid.setRowStretch(row, 1)
+            widget.setVisible(True)
+        for widget in hidden:
+            widget.setVisible(False)
+        self._placed = shown

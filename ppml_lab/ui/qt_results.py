@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -93,14 +94,22 @@ class ResultsPanel(QWidget):
         self.overhead_table.setMaximumWidth(340)
         self._overheads: dict[str, Overhead] = {}
 
-        left = QVBoxLayout()
-        left.setContentsMargins(0, 0, 0, 0)
+        # Summary and warnings scroll together, so a long warning never hides the numbers.
+        text_box = QWidget(self)
+        left = QVBoxLayout(text_box)
+        left.setContentsMargins(0, 0, 6, 0)
         left.addWidget(self.summary_label)
         left.addWidget(self.warnings_label)
         left.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidget(text_box)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.text_scroll = scroll
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(left, 1)
+        layout.addWidget(scroll, 1)
         layout.addWidget(self.overhead_table)
         self.clear()
 
