@@ -1,0 +1,765 @@
+"""Privacy accounting for DP-SGD and DP-FedAvg, wrapping Google's ``dp-accounting``.
+
+Both algorithms release ``steps`` noisy sums, each over a Poisson subsample of the records
+(DP-SGD) or clients (DP-FedAvg) drawn with probability ``sample_rate``, with Gaussian noise of
+standard deviation ``noise_multiplier`` times the clipping norm. Their privacy is that of the
+``dp_accounting`` event::
+
+    SelfComposedDpEvent(PoissonSampledDpEvent(q, GaussianDpEvent(sigma)), steps)
+
+under the add-or-remove-one neighbouring relation. Every epsilon in this module comes from one
+of dp-accounting's two accountants:
+
+``"pld"``
+    :class:`dp_accounting.pld.PLDAccountant` at its default discretization (1e-4). Privacy loss
+    distributions give the tightest known bound; pessimistic rounding keeps it an upper bound.
+``"rdp"``
+    :class:`dp_accounting.rdp.RdpAccountant` over :data:`RDP_ORDERS`, a denser grid of Renyi
+    orders than the library default. Faster, but looser: typically 5-15 % above PLD.
+
+Nothing here implements accountant maths; the module chooses events, caches, and searches.
+
+Speed. For DP-SGD on Adult (q = 256/24130, 20 epochs) a precise PLD query costs about 0.02 s
+at epsilon 0.1 and 1-2 s at epsilon 3-10 on a 2-core machine; most of it is building the
+single-step PLD, a Python loop inside dp-accounting. Two caches make the repeated queries of a
+training run cheaper without changing any value:
+
+* the single-step PLD for ``(sigma, q)`` is built once and self-composed for each ``steps``
+  (exactly what :class:`~dp_accounting.pld.PLDAccountant` does internally, so the numbers are
+  bit-identical; ``tests/unit/test_accounting.py`` checks this);
+* finished epsilons are memoised, so the final check done by :func:`calibrate_noise` makes the
+  last ``PrivacyLedger.epsilon_after`` of the run free.
+
+For the intermediate points of a live curve, :meth:`PrivacyLedger.live_epsilon_after` trades
+a pessimistic excess of at most ~0.3 % for a 5-10x cheaper query; reported values never use it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Final
+
+import dp_accounting
+from dp_accounting.pld import pld_privacy_accountant
+from dp_accounting.pld import privacy_loss_distribution as pld_lib
+from dp_accounting.rdp import rdp_privacy_accountant
+
+__all__ = [
+    "ACCOUNTANTS",
+    "PLD_DISCRETIZATION",
+    "LIVE_PLD_DISCRETIZATIONS",
+    "RDP_ORDERS",
+    "PrivacyLedger",
+    "calibrate_noise",
+    "check_delta",
+    "clear_caches",
+    "default_delta",
+    "epsilon_for",
+    "rdp_orders",
+]
+
+ACCOUNTANTS: Final = ("pld", "rdp")
+
+#: dp-accounting's default PLD grid: the value every *reported* epsilon uses.
+PLD_DISCRETIZATION: Final = 1e-4
+
+#: Coarser grids for :meth:`PrivacyLedger.live_epsilon_after` only (never a reported value).
+#: Fixed levels, so a run builds at most this many extra single-step PLDs; nothing finer than
+#: 1e-3, because below that the extra build costs more than the cheaper queries save.
+LIVE_PLD_DISCRETIZATIONS: Final = (3e-3, 1e-3)
+
+
+def _coarse_discretization(epsilon_scale: float, ratio: float) -> float:
+    """PLD grid of ``ratio * epsilon_scale`` (capped at 3e-3) for an approximate query.
+
+    Pessimistic rounding overstates epsilon by a relative amount that depends on
+    ``grid / epsilon``: measured on DP-SGD on Adult (1880 steps), about 0.04 % at 3e-4, 0.3 %
+    at 1e-3 and 2.5 % at 3e-3; fewer steps give less. Query cost falls in proportion to the
+    grid, so ``ratio`` trades accuracy for speed.
+    """
+    return min(3e-3, ratio * epsilon_scale)
+
+
+def rdp_orders() -> tuple[float, ...]:
+    """The Renyi orders used by the ``"rdp"`` accountant.
+
+    dp-accounting's default grid jumps 63 -> 128 -> 256 -> 512; small epsilons (large sigma)
+    have their optimum in those gaps, so the bound is looser than it needs to be (about 7 %
+    at epsilon 0.03). We keep the default fine steps of 0.1 below 11, where large epsilons have
+    their optimum, and fill the gaps above 64.
+
+    Returns
+    -------
+    tuple of float
+        Sorted orders, all greater than 1.
+    """
+    fractional = [1.0 + k / 10.0 for k in range(1, 100)]  # 1.1 ... 10.9
+    small_int = list(range(11, 64))
+    large_int = list(range(64, 256, 8)) + [256, 320, 384, 448, 512, 640, 768, 1024, 1536, 2048]
+    return tuple(float(a) for a in fractional + small_int + large_int)
+
+
+RDP_ORDERS: Final = rdp_orders()
+
+# A short grid of integer orders, about 10x cheaper to evaluate than RDP_ORDERS (the cost of
+# an integer order grows with the order, and fractional orders need long series). Used only to
+# *bracket* the PLD calibration, where a looser bound is harmless: it can only move the first
+# guess for sigma up, and the PLD search that follows keeps its own bracket.
+_BRACKET_ORDERS: Final = tuple(
+    float(a)
+    for a in list(range(2, 17)) + list(range(18, 33, 2)) + [40, 48, 56, 64, 80, 96, 128, 192, 256]
+)
+
+
+# dp-accounting logs a warning (through absl) for every fractional Renyi order whose series
+# does not converge, which happens for orders below ~2.5 at sampling rates of 0.1-0.9 (typical
+# of DP-FedAvg). It then drops that order, which only loosens the bound slightly: the other
+# orders still count. We silence exactly that message, only while our own RDP calls run.
+_quiet = threading.local()
+
+
+class _DropUnconvergedOrderWarnings(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(_quiet, "active", False):
+            return True
+        return not str(record.msg).startswith("_compute_log_a_frac failed to converge")
+
+
+_ABSL_FILTER: Final = _DropUnconvergedOrderWarnings()
+logging.getLogger("absl").addFilter(_ABSL_FILTER)
+
+
+@contextmanager
+def _quiet_rdp() -> Iterator[None]:
+    previous = getattr(_quiet, "active", False)
+    _quiet.active = True
+    try:
+        yield
+    finally:
+        _quiet.active = previous
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+
+
+def _is_real(x: object) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _check_common(*, sample_rate: float, steps: int, delta: float, accountant: str) -> None:
+    if accountant not in ACCOUNTANTS:
+        raise ValueError(
+            f"Unknown privacy accountant {accountant!r}: choose 'pld' (privacy loss "
+            "distributions, the tightest) or 'rdp' (Renyi DP, faster but looser)."
+        )
+    if not (_is_real(delta) and 0.0 < delta < 1.0):
+        raise ValueError(
+            f"delta must be strictly between 0 and 1 (got {delta!r}); it is the small "
+            "probability that the epsilon guarantee fails, typically below 1/(number of records)."
+        )
+    if not (_is_real(sample_rate) and 0.0 < sample_rate <= 1.0):
+        raise ValueError(
+            f"sample rate must be in (0, 1] (got {sample_rate!r}); it is the chance that a given "
+            "record (or client) takes part in one step, batch size / number of records."
+        )
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+        raise ValueError(f"steps must be a whole number >= 0 (got {steps!r}).")
+
+
+def _check_sigma(noise_multiplier: float) -> None:
+    if not _is_real(noise_multiplier) or math.isnan(noise_multiplier):
+        raise ValueError(f"noise multiplier must be a number (got {noise_multiplier!r}).")
+    if noise_multiplier < 0:
+        raise ValueError(
+            f"noise multiplier must be >= 0 (got {noise_multiplier!r}); it is the noise "
+            "standard deviation divided by the clipping norm."
+        )
+
+
+def default_delta(n_records: int) -> float:
+    """The delta used when the user does not choose one: ``1 / (10 n)``.
+
+    Parameters
+    ----------
+    n_records : int
+        Number of protected units (records for DP-SGD, clients for DP-FedAvg).
+
+    Returns
+    -------
+    float
+        ``1 / (10 * n_records)``, comfortably below the ``1/n`` limit of :func:`check_delta`.
+    """
+    if n_records < 1:
+        raise ValueError(f"need at least one record to choose delta (got {n_records}).")
+    return 1.0 / (10.0 * n_records)
+
+
+def check_delta(delta: float, n_records: int) -> None:
+    """Refuse a delta that would allow leaking a whole record.
+
+    Parameters
+    ----------
+    delta : float
+        The proposed delta.
+    n_records : int
+        Number of protected units (records or clients).
+
+    Raises
+    ------
+    ValueError
+        If ``delta`` is outside (0, 1) or ``delta >= 1 / n_records``.
+
+    Notes
+    -----
+    (epsilon, delta)-DP allows anything to happen with probability delta. The mechanism
+    "publish one record chosen at random, in the clear" is (0, 1/n)-DP: each person is exposed
+    with probability 1/n. So any delta of 1/n or more permits the total loss of someone's
+    privacy, whatever epsilon says; delta must be well below 1/n.
+    """
+    if not 0.0 < delta < 1.0:
+        raise ValueError(f"delta must be strictly between 0 and 1 (got {delta!r}).")
+    if n_records >= 1 and delta >= 1.0 / n_records:
+        raise ValueError(
+            f"delta = {delta:.3g} is too large for {n_records} records: it must be below "
+            f"1/{n_records} = {1.0 / n_records:.3g}, and ideally far below "
+            f"(default 1/(10 n) = {default_delta(n_records):.3g}). With delta >= 1/n the "
+            "guarantee would still hold for a mechanism that publishes one whole record, "
+            "chosen at random, in the clear."
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Single queries
+
+
+def _event(noise_multiplier: float, sample_rate: float, steps: int) -> dp_accounting.DpEvent:
+    """The dp-accounting event of ``steps`` Poisson-subsampled Gaussian releases."""
+    if sample_rate == 1.0:
+        # No subsampling: every step is a plain Gaussian. dp-accounting composes T Gaussians
+        # exactly (one Gaussian with sigma / sqrt(T)) instead of discretising T times.
+        inner: dp_accounting.DpEvent = dp_accounting.GaussianDpEvent(noise_multiplier)
+    else:
+        inner = dp_accounting.PoissonSampledDpEvent(
+            sample_rate, dp_accounting.GaussianDpEvent(noise_multiplier)
+        )
+    return dp_accounting.SelfComposedDpEvent(inner, steps)
+
+
+@lru_cache(maxsize=8)
+def _single_step_pld(
+    noise_multiplier: float, sample_rate: float, discretization: float
+) -> pld_lib.PrivacyLossDistribution:
+    # Same call, same arguments as PLDAccountant._maybe_compose makes for a
+    # PoissonSampledDpEvent(GaussianDpEvent); the expensive part of every PLD query.
+    return pld_lib.from_gaussian_mechanism(
+        standard_deviation=noise_multiplier,
+        value_discretization_interval=discretization,
+        sampling_prob=sample_rate,
+        neighboring_relation=dp_accounting.NeighboringRelation.ADD_OR_REMOVE_ONE,
+    )
+
+
+def _pld_epsilon(
+    noise_multiplier: float, sample_rate: float, steps: int, delta: float, discretization: float
+) -> float:
+    """PLD epsilon (validated inputs, ``steps >= 1``, ``sigma > 0``)."""
+    if sample_rate == 1.0:
+        # Cheap (a single Gaussian PLD): let the accountant do everything.
+        acc = pld_privacy_accountant.PLDAccountant(value_discretization_interval=discretization)
+        acc.compose(_event(noise_multiplier, sample_rate, steps))
+        return float(acc.get_epsilon(delta))
+    composed = _single_step_pld(noise_multiplier, sample_rate, discretization).self_compose(steps)
+    # PLDAccountant starts from the identity PLD and composes the event into it; composing
+    # with the identity re-truncates the tails, so we do it too to get bit-identical values.
+    total = pld_lib.identity(value_discretization_interval=discretization).compose(composed)
+    return float(total.get_epsilon_for_delta(delta))
+
+
+def _rdp_epsilon(
+    noise_multiplier: float,
+    sample_rate: float,
+    steps: int,
+    delta: float,
+    orders: tuple[float, ...] = RDP_ORDERS,
+) -> float:
+    acc = rdp_privacy_accountant.RdpAccountant(orders=list(orders))
+    with _quiet_rdp():
+        acc.compose(_event(noise_multiplier, sample_rate, steps))
+    return float(acc.get_epsilon(delta))
+
+
+@lru_cache(maxsize=1024)
+def _epsilon_cached(
+    noise_multiplier: float, sample_rate: float, steps: int, delta: float, accountant: str
+) -> float:
+    if steps == 0:
+        return 0.0  # nothing has been released yet
+    if noise_multiplier == 0.0:
+        return math.inf  # a noiseless release of a record's contribution: no DP at all
+    if accountant == "pld":
+        return _pld_epsilon(noise_multiplier, sample_rate, steps, delta, PLD_DISCRETIZATION)
+    return _rdp_epsilon(noise_multiplier, sample_rate, steps, delta)
+
+
+def clear_caches() -> None:
+    """Forget cached single-step PLDs and epsilons (for cold-start timings and tests)."""
+    _single_step_pld.cache_clear()
+    _epsilon_cached.cache_clear()
+
+
+def epsilon_for(
+    *,
+    noise_multiplier: float,
+    sample_rate: float,
+    steps: int,
+    delta: float,
+    accountant: str = "pld",
+) -> float:
+    """Epsilon spent by ``steps`` Poisson-subsampled Gaussian releases.
+
+    Parameters
+    ----------
+    noise_multiplier : float
+        Noise standard deviation divided by the clipping norm (sigma), >= 0.
+    sample_rate : float
+        Poisson sampling probability q in (0, 1]; 1 means every step uses all data.
+    steps : int
+        Number of noisy releases (optimizer steps or federated rounds), >= 0.
+    delta : float
+        Target delta in (0, 1).
+    accountant : {"pld", "rdp"}
+        Which dp-accounting accountant to use (see the module docstring).
+
+    Returns
+    -------
+    float
+        The epsilon such that the whole run is (epsilon, delta)-DP; 0 for ``steps == 0``,
+        ``inf`` for ``noise_multiplier == 0``.
+
+    Raises
+    ------
+    ValueError
+        For a delta outside (0, 1), a sample rate outside (0, 1], negative steps, a negative
+        noise multiplier, or an unknown accountant.
+    """
+    _check_common(sample_rate=sample_rate, steps=steps, delta=delta, accountant=accountant)
+    _check_sigma(noise_multiplier)
+    return _epsilon_cached(
+        float(noise_multiplier), float(sample_rate), int(steps), float(delta), accountant
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Ledger
+
+
+class PrivacyLedger:
+    """Epsilon spent so far by one training run, for a live budget curve.
+
+    Parameters
+    ----------
+    noise_multiplier : float
+        Sigma of the run.
+    sample_rate : float
+        Poisson sampling probability of the run.
+    delta : float
+        Target delta.
+    accountant : {"pld", "rdp"}
+        The accountant the user chose.
+
+    Notes
+    -----
+    :meth:`epsilon_after` is *exact*: it returns the very same float as :func:`epsilon_for`
+    with the same arguments, so the last value an engine yields is the one it reports. The
+    module's caches make it cheaper: the single-step PLD of ``(sigma, q)`` is built once per
+    process (usually already by :func:`calibrate_noise`), so only the self-composition runs per
+    query, and the value at the planned total steps is usually memoised by the calibration's
+    own check. Even so an exact PLD query costs about 0.05 s (epsilon 1), 0.25 s (epsilon 3)
+    and 0.6 s (epsilon 10) for DP-SGD on Adult, more than an epoch of training.
+
+    :meth:`live_epsilon_after` is the cheap choice for the intermediate points of a curve (5-10x
+    faster): with PLD it uses a grid coarsened in proportion to epsilon (one of
+    ``LIVE_PLD_DISCRETIZATIONS``, sized from the previous point), where the pessimistic
+    rounding puts it at most about 0.3 % *above* the exact value, so it is still a valid bound.
+    Below epsilon ~1 it simply returns exact values.
+    Engines should call it for every epoch but the last, and :meth:`epsilon_after` for the
+    last; a live value must never be reported as the final epsilon.
+    """
+
+    def __init__(
+        self,
+        *,
+        noise_multiplier: float,
+        sample_rate: float,
+        delta: float,
+        accountant: str = "pld",
+    ) -> None:
+        _check_common(sample_rate=sample_rate, steps=0, delta=delta, accountant=accountant)
+        _check_sigma(noise_multiplier)
+        self.noise_multiplier = float(noise_multiplier)
+        self.sample_rate = float(sample_rate)
+        self.delta = float(delta)
+        self.accountant = accountant
+        self.steps = 0
+        self.epsilon = 0.0
+        self._live_scale: float | None = None  # epsilon of the last live point
+
+    def __repr__(self) -> str:
+        return (
+            f"PrivacyLedger(noise_multiplier={self.noise_multiplier!r}, "
+            f"sample_rate={self.sample_rate!r}, delta={self.delta!r}, "
+            f"accountant={self.accountant!r}, steps={self.steps}, epsilon={self.epsilon!r})"
+        )
+
+    def epsilon_after(self, steps: int) -> float:
+        """Exact epsilon after ``steps`` releases (identical to :func:`epsilon_for`).
+
+        Also records ``steps`` and the epsilon on the ledger (``self.steps``,
+        ``self.epsilon``).
+        """
+        eps = epsilon_for(
+            noise_multiplier=self.noise_multiplier,
+            sample_rate=self.sample_rate,
+            steps=steps,
+            delta=self.delta,
+            accountant=self.accountant,
+        )
+        self.steps, self.epsilon = int(steps), eps
+        return eps
+
+    def step(self, count: int = 1) -> float:
+        """Add ``count`` releases and return the exact epsilon spent so far."""
+        if count < 0:
+            raise ValueError(f"cannot undo releases (count={count}).")
+        return self.epsilon_after(self.steps + count)
+
+    def live_epsilon_after(self, steps: int) -> float:
+        """A fast, slightly pessimistic epsilon after ``steps``, for intermediate curve points.
+
+        With ``"rdp"``, and below epsilon ~1 (no coarse grid is accurate enough there), this
+        is the exact value. Otherwise it is a PLD query on a coarser grid (see the class notes).
+        It does not update ``self.steps`` / ``self.epsilon``, which only hold exact values.
+        """
+        _check_common(
+            sample_rate=self.sample_rate, steps=steps, delta=self.delta, accountant=self.accountant
+        )
+        exact = self.accountant == "rdp" or steps == 0 or self.noise_multiplier == 0.0
+        if not exact and self.sample_rate < 1.0:
+            # Size the grid from the epsilon of the previous point (epsilon only grows with
+            # steps, so this errs towards a finer grid), or for the first point from RDP over
+            # the short integer grid (~10 ms; above PLD, so at most slightly too coarse).
+            scale = self._live_scale
+            if scale is None:
+                scale = _rdp_epsilon(
+                    self.noise_multiplier, self.sample_rate, int(steps), self.delta, _BRACKET_ORDERS
+                )
+            # ratio 1e-3: at most ~0.3 % above exact. Below epsilon ~1 the exact query is used
+            # (no level is fine enough), which is cheap there unless sigma is small.
+            wanted = _coarse_discretization(scale, ratio=1e-3)
+            levels = [h for h in LIVE_PLD_DISCRETIZATIONS if h <= wanted]
+            if levels:
+                eps = _pld_epsilon(
+                    self.noise_multiplier, self.sample_rate, int(steps), self.delta, levels[0]
+                )
+                self._live_scale = eps
+                return eps
+        eps = epsilon_for(
+            noise_multiplier=self.noise_multiplier,
+            sample_rate=self.sample_rate,
+            steps=steps,
+            delta=self.delta,
+            accountant=self.accountant,
+        )
+        self._live_scale = eps if eps > 0 else None
+        return eps
+
+
+# --------------------------------------------------------------------------------------------
+# Calibration
+
+_Point = tuple[float, float]  # (log sigma, log epsilon)
+
+
+def _log_eps(eps: float) -> float:
+    if eps <= 0.0:
+        return -math.inf
+    return math.log(eps)  # math.log(inf) == inf
+
+
+def _secant_solve(
+    eps_fn: Callable[[float], float],
+    *,
+    aim: float,
+    accept: tuple[float, float],
+    x0: float,
+    slope: float,
+    max_iter: int = 12,
+    max_step: float = 1.5,
+) -> tuple[float, float, list[_Point]]:
+    """Search log-sigma ``x`` with ``eps_fn(exp(x))`` inside ``accept``, aiming at ``aim``.
+
+    log(epsilon) is close to linear in log(sigma) (slope about -1 for small epsilon, steeper
+    for large), so a secant on (log sigma, log epsilon) lands in a 1 % band in two or three
+    queries from a fair start. It is safeguarded by the tightest bracket seen so far
+    (bisection when a step would leave it) and by a cap on the step, because the first slope
+    is only a guess. Epsilon need only be non-increasing in sigma.
+
+    Returns
+    -------
+    x, eps, points
+        The last log-sigma, its epsilon (inside ``accept`` unless ``max_iter`` ran out), and
+        every (log sigma, log epsilon) evaluated.
+    """
+    lo, hi = -math.inf, math.inf  # eps(exp(lo)) > accept[1]; eps(exp(hi)) < accept[0]
+    points: list[_Point] = []
+    x, k, eps = x0, slope, math.nan
+    for _ in range(max_iter):
+        eps = eps_fn(math.exp(x))
+        le = _log_eps(eps)
+        if accept[0] <= eps <= accept[1]:
+            points.append((x, le))
+            return x, eps, points
+        if eps > accept[1]:
+            lo = max(lo, x)
+        else:
+            hi = min(hi, x)
+        finite = [(px, pl) for px, pl in points if math.isfinite(pl) and px != x]
+        if math.isfinite(le) and finite:
+            # Secant through the nearest earlier point; keep the old slope if this one is
+            # flat or has the wrong sign (discretization noise, or a kink of the RDP minimum).
+            px, pl = min(finite, key=lambda p: abs(p[0] - x))
+            s = (le - pl) / (x - px)
+            if s < -0.05:
+                k = s
+        points.append((x, le))
+        if math.isfinite(le):
+            step = (math.log(aim) - le) / k
+        else:
+            step = max_step if le > 0 else -max_step  # no noise-like / no privacy-loss values
+        x_new = x + max(-max_step, min(max_step, step))
+        if not lo < x_new < hi:
+            x_new = 0.5 * (lo + hi) if math.isfinite(lo) and math.isfinite(hi) else x_new
+            if not lo < x_new < hi:  # one-sided bracket: step halfway towards it instead
+                x_new = 0.5 * (x + (lo if math.isfinite(lo) else hi))
+        x = x_new
+    return x, eps, points
+
+
+def _fitted_slope(points: list[_Point], default: float) -> float:
+    """Slope of log eps on log sigma through the last two finite points (negative)."""
+    finite = [(x, le) for x, le in points if math.isfinite(le)]
+    if len(finite) < 2:
+        return default
+    (x1, l1), (x2, l2) = finite[-2], finite[-1]
+    if x1 == x2:
+        return default
+    s = (l2 - l1) / (x2 - x1)
+    return s if s < -0.05 else default
+
+
+def _initial_log_sigma(
+    target_epsilon: float, delta: float, sample_rate: float, steps: int
+) -> float:
+    # A rough start from the moments-accountant scaling eps ~ q sqrt(T log(1/delta)) / sigma
+    # (Abadi et al. 2016), which holds for sigma above about 1. Below that, epsilon rises much
+    # faster than 1/sigma, so the formula undershoots; the floor keeps us in the right region.
+    guess = 1.3 * sample_rate * math.sqrt(steps * math.log(1.0 / delta)) / target_epsilon
+    return math.log(min(max(guess, 0.5), 1e5))
+
+
+def calibrate_noise(
+    *,
+    target_epsilon: float,
+    delta: float,
+    sample_rate: float,
+    steps: int,
+    accountant: str = "pld",
+    rel_tol: float = 0.01,
+) -> float:
+    """The noise multiplier that spends just under ``target_epsilon``.
+
+    Parameters
+    ----------
+    target_epsilon : float
+        The privacy budget, > 0.
+    delta : float
+        Target delta in (0, 1).
+    sample_rate : float
+        Poisson sampling probability in (0, 1].
+    steps : int
+        Number of releases, >= 0.
+    accountant : {"pld", "rdp"}
+        Accountant whose epsilon must meet the target.
+    rel_tol : float
+        The returned sigma has ``target * (1 - rel_tol) <= epsilon <= target``.
+
+    Returns
+    -------
+    float
+        sigma with ``epsilon_for(noise_multiplier=sigma, ...) <= target_epsilon``, checked with
+        the precise accountant; never above the target. 0 if ``steps == 0``.
+
+    Raises
+    ------
+    ValueError
+        For target_epsilon <= 0 or any input :func:`epsilon_for` rejects.
+
+    Warns
+    -----
+    RuntimeWarning
+        If the band cannot be reached (only with a tiny ``rel_tol`` at a tiny epsilon, where
+        the PLD grid is too coarse); the largest epsilon found below the target is used.
+
+    Notes
+    -----
+    A bisection of 30 precise PLD queries takes 6-40 s on Adult-like settings, one query
+    0.02-2 s. Instead, for ``"pld"``:
+
+    1. *RDP bracket.* A log-log secant on the RDP accountant over a short grid of integer
+       orders (about 15 ms a query) finds sigma with RDP epsilon in [0.9, 1] x target. RDP
+       bounds epsilon from above more loosely than PLD, so this sigma is (in practice) an
+       upper end for the PLD search, and the secant gives the slope of log epsilon in
+       log sigma there.
+    2. *Coarse PLD search.* The secant continues on PLD grids coarsened in proportion to the
+       target: first ``min(3e-3, 3e-3 x target)`` (a few per cent high, cheap) to get close,
+       then ``min(3e-3, 1e-3 x target)`` (at most ~0.3 % high; pessimistic rounding keeps
+       coarse values above precise ones) aiming at the middle of the band. A grid less than
+       twice the precise one is skipped (targets below ~0.2), as it would save little.
+    3. *Precise check.* One query at dp-accounting's default grid, with secant corrections on
+       precise values if it is outside the band (rare). Its single-step PLD and its epsilon
+       stay cached, so the run's :class:`PrivacyLedger` reuses both.
+
+    Only a sigma whose precise epsilon was computed and found ``<= target_epsilon`` is ever
+    returned; as a last resort a bisection on precise values guarantees it. The precise check
+    dominates the time: on Adult-like settings about 0.1-0.4 s in all for epsilon <= 1, and
+    1-2.5 s for epsilon 3-10, where a single precise query alone takes 1-2 s.
+
+    For ``"rdp"`` the secant runs on the RDP accountant itself (about 0.05-0.3 s a query).
+    """
+    if not _is_real(target_epsilon):
+        raise ValueError(f"epsilon must be a number greater than 0 (got {target_epsilon!r}).")
+    if not target_epsilon > 0:
+        raise ValueError(
+            f"epsilon must be greater than 0 (got {target_epsilon!r}): epsilon 0 would need "
+            "infinite noise. Typical values run from 0.1 (very strong) to 10 (weak)."
+        )
+    if math.isinf(target_epsilon):
+        raise ValueError(
+            "epsilon must be finite; to train without privacy, use the baseline pattern."
+        )
+    if not 0.0 < rel_tol < 1.0:
+        raise ValueError(f"rel_tol must be strictly between 0 and 1 (got {rel_tol!r}).")
+    _check_common(sample_rate=sample_rate, steps=steps, delta=delta, accountant=accountant)
+    if steps == 0:
+        return 0.0  # nothing is released, so no noise is needed
+    q, t, n, d = float(sample_rate), float(target_epsilon), int(steps), float(delta)
+    band = (t * (1.0 - rel_tol), t)
+    aim = t * (1.0 - rel_tol / 2.0)
+    # The last coarse grid accepts only the middle 40 % of the band, so that its small
+    # pessimistic excess over the precise value (<= 0.3 %) still lands inside the real band.
+    inner = (t * (1.0 - 0.7 * rel_tol), t * (1.0 - 0.3 * rel_tol))
+    x0 = _initial_log_sigma(t, d, q, n)
+
+    def precise(sigma: float) -> float:
+        return _epsilon_cached(sigma, q, n, d, accountant)
+
+    # 1. RDP bracket.
+    def rdp_bracket(sigma: float) -> float:
+        return _rdp_epsilon(sigma, q, n, d, _BRACKET_ORDERS)
+
+    x, _, pts = _secant_solve(rdp_bracket, aim=0.95 * t, accept=(0.9 * t, t), x0=x0, slope=-1.0)
+    slope = _fitted_slope(pts, default=-1.0)
+
+    if accountant == "rdp":
+        # The full order grid is within a few per cent of the bracket grid: a secant step or
+        # two from here.
+        x, eps, pts = _secant_solve(precise, aim=aim, accept=band, x0=x, slope=slope)
+        return _finish(x, eps, pts, precise, band, t)
+
+    # 2. Coarse PLD search, on two grids: a very coarse one (a few per cent high) to get
+    #    close cheaply, then one within about 0.3 % of the precise grid. The error of a grid
+    #    is a nearly constant factor near the answer, so the second level needs one or two
+    #    secant steps with the slope learned on the first.
+    if q < 1.0:
+        # A grid less than twice as coarse as the precise one saves too little to be worth
+        # its own queries.
+        grids = sorted(
+            {
+                h
+                for h in (_coarse_discretization(t, 3e-3), _coarse_discretization(t, 1e-3))
+                if h >= 2.0 * PLD_DISCRETIZATION
+            },
+            reverse=True,
+        )
+        for i, h in enumerate(grids):
+            # Only the last grid before the precise check needs the narrow band.
+            accept = inner if i == len(grids) - 1 else (0.98 * aim, 1.02 * aim)
+
+            def coarse(sigma: float, h: float = h) -> float:
+                return _pld_epsilon(sigma, q, n, d, h)
+
+            x, _, pts = _secant_solve(
+                coarse, aim=aim, accept=accept, x0=x, slope=slope, max_step=0.7
+            )
+            slope = _fitted_slope(pts, default=slope)
+
+    # 3. Precise check (and secant corrections if ever needed).
+    x, eps, pts = _secant_solve(
+        precise, aim=aim, accept=band, x0=x, slope=slope, max_iter=8, max_step=0.7
+    )
+    return _finish(x, eps, pts, precise, band, t)
+
+
+def _finish(
+    x: float,
+    eps: float,
+    points: list[_Point],
+    precise: Callable[[float], float],
+    band: tuple[float, float],
+    target: float,
+) -> float:
+    """Return a sigma whose precise epsilon is within ``band``, or the best one below target.
+
+    ``points`` are precise (log sigma, log epsilon) pairs. The fallback bisection relies only
+    on epsilon being non-increasing in sigma, so it always ends below the target.
+    """
+    if band[0] <= eps <= band[1]:
+        return math.exp(x)
+    log_t = math.log(target)
+    feasible = [px for px, le in points if le <= log_t]
+    hi = min(feasible) if feasible else x
+    for _ in range(60):  # find an upper end: more noise, less epsilon
+        if precise(math.exp(hi)) <= target:
+            break
+        hi += 1.0
+    else:
+        raise RuntimeError(f"no noise multiplier up to {math.exp(hi):.3g} reaches {target}.")
+    lo = max((px for px, le in points if le > log_t and px < hi), default=hi - 3.0)
+    best_x, best_eps = hi, precise(math.exp(hi))
+    for _ in range(40):
+        if band[0] <= best_eps <= band[1] or hi - lo < 1e-12:
+            break
+        mid = 0.5 * (lo + hi)
+        e = precise(math.exp(mid))
+        if e <= target:
+            hi = mid
+            if e >= best_eps:
+                best_x, best_eps = mid, e
+        else:
+            lo = mid
+    if not band[0] <= best_eps <= band[1]:
+        warnings.warn(
+            f"noise calibration reached epsilon {best_eps:.4g} for target {target:.4g}; "
+            "the accountant's discretization does not allow a closer value from below.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return math.exp(best_x)
