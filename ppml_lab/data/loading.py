@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,17 +31,35 @@ class LoadCancelled(Exception):
     """The progress callback asked to stop loading."""
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def detect_encoding(path: Path, sample_size: int = 1 << 20) -> str:
-    """Return ``"utf-8-sig"`` when the sample decodes as UTF-8, else ``"latin-1"``."""
+    """Return ``"utf-16"`` for a UTF-16 byte-order mark (Excel's "Unicode text"), ``"utf-8-sig"``
+    when the sample decodes as UTF-8, else ``"latin-1"``.
+    """
     with open(path, "rb") as fh:
         sample = fh.read(sample_size)
+    if sample.startswith(_UTF16_BOMS):
+        return "utf-16"
     try:
-        # A multi-byte character may be cut at the end of the sample: drop up to 3 bytes.
         sample.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        if exc.start < len(sample) - 4:
+        # Only a multi-byte character cut by the end of a *truncated* sample is forgiven; a bad
+        # byte at the very end of a short file (b"caf\xe9\n" in Latin-1) is a real decoding error.
+        cut = len(sample) == sample_size and exc.reason == "unexpected end of data"
+        if not cut:
             return "latin-1"
     return "utf-8-sig"
+
+
+def _looks_binary(path: Path, encoding: str) -> bool:
+    """A text table has no NUL bytes (except as half of each UTF-16 code unit)."""
+    if encoding == "utf-16":
+        return False
+    with open(path, "rb") as fh:
+        head = fh.read(64 * 1024)
+    return b"\x00" in head
 
 
 def detect_delimiter(text_sample: str) -> str:
@@ -56,47 +75,146 @@ def detect_delimiter(text_sample: str) -> str:
         return best if counts[best] > 0 else ","
 
 
+_DECIMAL_COMMA = re.compile(r"^[+-]?(\d+,\d*|,\d+|\d+)$")
+
+
+def _convert_decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Turn text columns such as "1,5" / "-3,25" (decimal commas) into numbers.
+
+    Only used when the delimiter is not a comma (European CSV files use ';' with decimal commas).
+    A column is converted only when every non-missing value is such a number.
+    """
+    for col in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[col]):
+            continue
+        values = frame[col].dropna().astype("string").str.strip()
+        if len(values) == 0 or not values.str.contains(",", regex=False).any():
+            continue
+        if values.str.fullmatch(_DECIMAL_COMMA.pattern).all():
+            frame[col] = pd.to_numeric(
+                frame[col].astype("string").str.strip().str.replace(",", ".", regex=False),
+                errors="coerce",
+            ).astype("float64")
+    return frame
+
+
+_RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _parser_message(name: str, exc: BaseException) -> str:
+    m = _RAGGED.search(str(exc))
+    if m:
+        expected, line, saw = m.groups()
+        return (
+            f"{name}: line {line} has {saw} fields but the header has {expected}. Check that every "
+            "row has the same number of fields and that quoted text is closed."
+        )
+    return (
+        f"{name} could not be read as a table ({_first_line(exc)}). Check that every row "
+        "has the same number of fields and that quoted text is closed."
+    )
+
+
 def read_csv(path: Path, *, progress: ProgressCallback | None = None) -> pd.DataFrame:
-    """Read a CSV file with detected encoding and delimiter."""
+    """Read a CSV file with detected encoding and delimiter.
+
+    ``progress`` receives strictly increasing fractions below 1 while chunks are read
+    (:func:`load_file` reports the final 1.0).
+    """
     encoding = detect_encoding(path)
-    with open(path, encoding=encoding, newline="") as fh:
+    if _looks_binary(path, encoding):
+        raise DatasetError(
+            f"{path.name} is not a text table (it contains binary data). Open a CSV, Excel or "
+            "Parquet file."
+        )
+    with open(path, encoding=encoding, newline="", errors="replace") as fh:
         sample = fh.read(64 * 1024)
     if not sample.strip():
         raise DatasetError(f"The file {path.name} is empty.")
     delimiter = detect_delimiter(sample)
-    size = max(os.path.getsize(path), 1)
-    kwargs = dict(
-        sep=delimiter,
-        encoding=encoding,
-        na_values=MISSING_MARKERS,
-        keep_default_na=True,
-        skipinitialspace=True,
-        chunksize=_CHUNK_ROWS,
-        low_memory=False,
-    )
-    chunks: list[pd.DataFrame] = []
+    _check_first_row(path.name, sample, delimiter)
+    last = [0.0]
+
+    def report(fraction: float) -> None:
+        # Strictly increasing and below 1.0: a retry in another encoding never goes backwards.
+        fraction = min(fraction, 0.99)
+        if progress is not None and fraction > last[0]:
+            last[0] = fraction
+            if progress(fraction) is False:
+                raise LoadCancelled()
+
     try:
-        with open(path, "rb") as raw:
-            reader = pd.read_csv(raw, **kwargs)  # type: ignore[call-overload]
-            for chunk in reader:
-                chunks.append(chunk)
-                if progress is not None and progress(min(raw.tell() / size, 1.0)) is False:
-                    raise LoadCancelled()
+        try:
+            frame = _read_chunks(path, delimiter, encoding, report)
+        except UnicodeDecodeError:
+            # The first megabyte was UTF-8, a later byte is not: the file is Latin-1 after all.
+            frame = _read_chunks(path, delimiter, "latin-1", report)
     except pd.errors.EmptyDataError:
         raise DatasetError(f"The file {path.name} has no columns: is it really a CSV file?") from None
     except pd.errors.ParserError as exc:
-        raise DatasetError(
-            f"{path.name} could not be read as a table ({_first_line(exc)}). Check that every row "
-            "has the same number of fields and that quoted text is closed."
-        ) from None
-    frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+        raise DatasetError(_parser_message(path.name, exc)) from None
     # Strip spaces around text values (" Male" in the UCI files).
     for col in frame.columns:
         if not pd.api.types.is_numeric_dtype(frame[col]):
             stripped = frame[col].astype("string").str.strip()
             frame[col] = stripped.where(~stripped.isin(MISSING_MARKERS), pd.NA)
+    if delimiter != ",":
+        frame = _convert_decimal_commas(frame)
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _check_first_row(name: str, sample: str, delimiter: str) -> None:
+    """Refuse a first data row with more fields than the header.
+
+    pandas would silently take the first column as the row index and shift every value one
+    column to the left. Empty extra fields (a delimiter at the end of every line) are harmless:
+    :func:`_read_chunks` reads with ``index_col=False``, which drops them.
+    """
+    reader = csv.reader(io.StringIO(sample), delimiter=delimiter)
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        for row in reader:
+            if row and any(field.strip() for field in row):
+                rows.append((reader.line_num, row))
+            if len(rows) == 2:
+                break
+    except csv.Error:
+        return  # pandas reports malformed quoting with its own message
+    if len(rows) < 2:
+        return
+    header, (line, first) = rows[0][1], rows[1]
+    if len(first) > len(header) and any(f.strip() for f in first[len(header) :]):
+        raise DatasetError(
+            f"{name}: line {line} has {len(first)} fields but the header has {len(header)}. "
+            "Check that every row has the same number of fields and that quoted text is closed."
+        )
+
+
+def _read_chunks(
+    path: Path, delimiter: str, encoding: str, report: Callable[[float], None]
+) -> pd.DataFrame:
+    size = max(os.path.getsize(path), 1)
+    chunks: list[pd.DataFrame] = []
+    with open(path, "rb") as raw:
+        reader = pd.read_csv(  # type: ignore[call-overload]
+            raw,
+            sep=delimiter,
+            encoding=encoding,
+            na_values=MISSING_MARKERS,
+            keep_default_na=True,
+            skipinitialspace=True,
+            chunksize=_CHUNK_ROWS,
+            low_memory=False,
+            index_col=False,
+        )
+        with reader:
+            for chunk in reader:
+                chunks.append(chunk)
+                report(raw.tell() / size)
+    if not chunks:
+        raise pd.errors.EmptyDataError("no rows")
+    return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -122,11 +240,15 @@ def load_file(path: str | os.PathLike[str], *, progress: ProgressCallback | None
         if suffix in (".csv", ".tsv", ".txt", ".data", ""):
             frame = read_csv(p, progress=progress)
         elif suffix in (".xlsx", ".xlsm", ".xls"):
+            # Old binary .xls workbooks need xlrd; openpyxl reads only .xlsx/.xlsm.
             frame = _read_optional(
-                p, "openpyxl", lambda: pd.read_excel(p, na_values=MISSING_MARKERS)
+                p,
+                "xlrd" if suffix == ".xls" else "openpyxl",
+                "an Excel workbook",
+                lambda: pd.read_excel(p, na_values=MISSING_MARKERS),
             )
         elif suffix in (".parquet", ".pq"):
-            frame = _read_optional(p, "pyarrow", lambda: pd.read_parquet(p))
+            frame = _read_optional(p, "pyarrow", "a Parquet file", lambda: pd.read_parquet(p))
         else:
             raise DatasetError(
                 f"{p.name}: unknown file type {suffix!r}. Open a .csv, .tsv, .xlsx or .parquet file."
@@ -144,15 +266,24 @@ def load_file(path: str | os.PathLike[str], *, progress: ProgressCallback | None
     return frame
 
 
-def _read_optional(p: Path, package: str, reader: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+def _read_optional(
+    p: Path, package: str, kind: str, reader: Callable[[], pd.DataFrame]
+) -> pd.DataFrame:
     try:
         __import__(package)
     except ImportError:
         raise DatasetError(
             f"Reading {p.suffix} files needs the Python package '{package}'. Install it with "
-            f"'pip install {package}' (or 'pip install ppml-lab[files]'), or save the table as CSV."
+            f"'pip install {package}'"
+            + (" (or 'pip install ppml-lab[files]')" if package in ("openpyxl", "pyarrow") else "")
+            + ", or save the table as CSV."
         ) from None
-    return reader()
+    try:
+        return reader()
+    except (PermissionError, DatasetError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - third-party readers raise many types on corrupt files
+        raise DatasetError(f"{p.name} is not {kind} that can be read ({_first_line(exc)}).") from None
 
 
 def read_text_table(text: str) -> pd.DataFrame:
