@@ -101,8 +101,10 @@ class _Encoder:
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         blocks: list[np.ndarray] = []
         if self.numeric:
-            num = frame[self.numeric].astype("float64")
-            num_filled = num.fillna(self.medians).to_numpy()
+            num = _as_float_frame(frame, self.numeric)
+            # An explicit copy: with pandas copy-on-write, to_numpy() of a one-column frame is a
+            # read-only view, and the scaling below writes in place.
+            num_filled = np.array(num.fillna(self.medians).to_numpy(), dtype=np.float64, copy=True)
             for j, c in enumerate(self.numeric):
                 if c in self.clip:
                     lo, hi = self.clip[c]
@@ -114,8 +116,9 @@ class _Encoder:
         for c in self.categorical:
             levels = self.levels[c]
             col = frame[c].astype("string").fillna(MISSING_LEVEL)
-            if OTHER_LEVEL in levels:
-                col = col.where(col.isin(levels), OTHER_LEVEL)
+            # Unseen levels go to "(other)" when there is one, else to NA (all zeros): pandas
+            # deprecates building a Categorical from values outside its categories.
+            col = col.where(col.isin(levels), OTHER_LEVEL if OTHER_LEVEL in levels else pd.NA)
             codes = pd.Categorical(col, categories=levels).codes
             onehot = np.zeros((len(frame), len(levels)))
             known = codes >= 0  # unseen levels without an "(other)" bucket encode as all zeros
@@ -124,6 +127,18 @@ class _Encoder:
         if not blocks:
             return np.zeros((len(frame), 0))
         return np.hstack(blocks)
+
+
+def _as_float_frame(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The numeric columns as float64; numbers stored as text ("1.5") are parsed."""
+    out = {}
+    for c in columns:
+        col = frame[c]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            out[c] = col.astype("float64")
+        else:
+            out[c] = pd.to_numeric(col.astype("string").str.strip(), errors="coerce").astype("float64")
+    return pd.DataFrame(out, index=frame.index)
 
 
 def _check_target(frame: pd.DataFrame, target: str, where: str) -> tuple[pd.Series, list[str]]:
@@ -177,12 +192,17 @@ def _fit_encoder(
     numeric = [c for c in features if schema[c].kind == "numeric"]
     categorical = [c for c in features if schema[c].kind == "categorical"]
     bounds = dict(options.bounds or {})
-    num = train[numeric].astype("float64") if numeric else pd.DataFrame(index=train.index)
+    num = _as_float_frame(train, numeric) if numeric else pd.DataFrame(index=train.index)
     medians = {c: float(num[c].median()) if num[c].notna().any() else 0.0 for c in numeric}
     indicators = [c for c in numeric if num[c].isna().any()]
     if indicators:
+        filler = (
+            "the middle of their public range"
+            if options.scaling == "bounds"
+            else "the training median"
+        )
         notes.append(
-            "Missing numbers were replaced by the training median, with a 'was missing' column for: "
+            f"Missing numbers were replaced by {filler}, with a 'was missing' column for: "
             + ", ".join(indicators)
             + "."
         )
@@ -216,6 +236,8 @@ def _fit_encoder(
             medians[c] = centers[c]
         if "median imputation of missing numbers" in data_dependent:
             data_dependent.remove("median imputation of missing numbers")
+            # Which columns get a 'was missing' indicator still depends on the training rows.
+            data_dependent.append("'was missing' columns chosen from the data")
         if numeric:
             notes.append("Numbers were clipped to public bounds and mapped to [-1, 1].")
     else:
@@ -227,11 +249,10 @@ def _fit_encoder(
     for c in categorical:
         col = train[c].astype("string").fillna(MISSING_LEVEL)
         if c in public:
-            lv = [str(v) for v in public[c]]
-            if col.isin(lv).all():
-                levels[c] = lv
-            else:
-                levels[c] = lv + [OTHER_LEVEL]
+            # Always an "(other)" bucket (missing and unlisted values): whether it exists must
+            # not depend on the training rows, or the feature layout itself would leak.
+            lv = list(dict.fromkeys(str(v) for v in public[c]))
+            levels[c] = lv if OTHER_LEVEL in lv else lv + [OTHER_LEVEL]
             continue
         counts = col.value_counts()
         keep = counts[counts >= max(1, options.rare_min_fraction * len(col))].index.astype(str).tolist()
@@ -315,8 +336,11 @@ def prepare_dataset(
     for c in features:
         info = schema[c]
         if info.bad_numeric_row is not None:
+            # The schema counts rows of the table without missing-target rows; the index labels
+            # (0..n-1 after reset_index) are the rows of the table the user gave.
+            row = int(frame.index[info.bad_numeric_row])
             raise DatasetError(
-                f"{where}column {c!r} holds numbers, but data row {info.bad_numeric_row + 1} has the "
+                f"{where}column {c!r} holds numbers, but data row {row + 1} has the "
                 f"text {info.bad_numeric_value!r}. Correct that value, leave the cell empty to mark "
                 "it as missing, or exclude the column."
             )

@@ -58,12 +58,29 @@ def _numeric_like_text(col: pd.Series) -> tuple[int, str] | None:
     return None
 
 
+def _all_numbers_as_text(col: pd.Series) -> pd.Series | None:
+    """For a text column whose every value is a number ("1.5", "7"), return it parsed."""
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return None
+    values = col.dropna()
+    if len(values) == 0:
+        return None
+    parsed = pd.to_numeric(values.astype("string").str.strip(), errors="coerce")
+    return parsed.astype("float64") if parsed.notna().all() else None
+
+
 def infer_column(col: pd.Series, n_rows: int) -> ColumnInfo:
     n_missing = int(col.isna().sum())
     n_unique = int(col.nunique(dropna=True))
     numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
-    bad = None if numeric else _numeric_like_text(col)
     integer_like = pd.api.types.is_integer_dtype(col)
+    # Numbers stored as text (an Excel column formatted as text, a DataFrame built from strings)
+    # are numbers: the same values in a CSV file would have been parsed as numbers.
+    as_numbers = None if numeric else _all_numbers_as_text(col)
+    if as_numbers is not None:
+        numeric = True
+        integer_like = bool((as_numbers == as_numbers.round()).all())
+    bad = None if numeric else _numeric_like_text(col)
     all_distinct = n_rows > 20 and n_unique == n_rows and n_missing == 0
     id_like = bool(_ID_NAME.search(str(col.name))) and n_unique > 0.5 * n_rows
     if all_distinct and (integer_like or not numeric) and bad is None:
