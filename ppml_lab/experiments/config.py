@@ -22,6 +22,7 @@ Unknown keys and bad values raise :class:`ConfigError` naming the file, the key 
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -31,7 +32,7 @@ from typing import Any
 from ppml_lab.data import DEFAULT_SOURCE, PreprocessOptions, is_builtin
 from ppml_lab.engines.registry import get_engine
 from ppml_lab.models import ModelParams
-from ppml_lab.params import ParamError, from_mapping, to_mapping
+from ppml_lab.params import ParamError, describe, from_mapping, to_mapping
 
 
 class ConfigError(ValueError):
@@ -128,6 +129,13 @@ def _err(where: str, message: str) -> ConfigError:
     return ConfigError(f"{where}: {message}")
 
 
+def _table(value: Any, where: str, section: str) -> dict[str, Any]:
+    """A section that must be a TOML table (``model = 5`` is an error, not a crash)."""
+    if not isinstance(value, Mapping):
+        raise _err(where, f"{section} must be a table of keys, got {value!r}")
+    return dict(value)
+
+
 def _as_str_tuple(value: Any, where: str, key: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
@@ -151,7 +159,7 @@ def experiment_from_dict(
         raise _err(where, f"seed must be a whole number between 0 and {2**32 - 1}, got {seed!r}")
     ds = doc.get("dataset", {})
     if not isinstance(ds, Mapping):
-        raise _err(where, "[dataset] must be a table")
+        raise _err(where, f"[dataset] must be a table of keys, got {ds!r}")
     unknown = sorted(set(ds) - _DATASET_KEYS)
     if unknown:
         raise _err(
@@ -169,9 +177,9 @@ def experiment_from_dict(
     scaling = ds.get("scaling", "standard")
     if scaling not in ("standard", "bounds", "none"):
         raise _err(where, f"[dataset] scaling must be one of 'standard', 'bounds', 'none', got {scaling!r}")
-    bounds_raw = ds.get("bounds", {})
+    bounds_raw = _table(ds.get("bounds", {}), where, "[dataset.bounds]")
     bounds: dict[str, tuple[float, float]] = {}
-    for col, pair in dict(bounds_raw).items():
+    for col, pair in bounds_raw.items():
         if (
             not isinstance(pair, list)
             or len(pair) != 2
@@ -182,7 +190,7 @@ def experiment_from_dict(
         bounds[str(col)] = (float(pair[0]), float(pair[1]))
     categories = {
         str(col): _as_str_tuple(levels, where, f"categories.{col}")
-        for col, levels in dict(ds.get("categories", {})).items()
+        for col, levels in _table(ds.get("categories", {}), where, "[dataset.categories]").items()
     }
     target = ds.get("target")
     if target is not None and not isinstance(target, str):
@@ -197,16 +205,26 @@ def experiment_from_dict(
         bounds=bounds,
         categories=categories,
     )
+    model_doc = _table(doc.get("model", {}), where, "[model]")
     try:
-        model = from_mapping(ModelParams, dict(doc.get("model", {})), where=f"{where}: [model] ")
+        model = from_mapping(ModelParams, model_doc, where=f"{where}: [model] ")
     except ParamError as exc:
         raise ConfigError(str(exc)) from None
-    pat = dict(doc.get("pattern", {}))
+    pat = _table(doc.get("pattern", {}), where, "[pattern]")
     pattern_name = pat.pop("name", "baseline")
     try:
         engine = get_engine(str(pattern_name))
     except ValueError as exc:
         raise _err(where, f"[pattern] name: {exc}") from None
+    allowed = ["name"] + [spec.name for spec in describe(engine.Params)]
+    unknown = [k for k in pat if k not in allowed]
+    if unknown:
+        # Checked here rather than by from_mapping so that "name" is listed as allowed too.
+        raise _err(
+            where,
+            f"[pattern] unknown key {unknown[0]!r}; allowed keys for the {pattern_name!r} pattern: "
+            + ", ".join(allowed),
+        )
     try:
         params = from_mapping(engine.Params, pat, where=f"{where}: [pattern] ")
     except ParamError as exc:
@@ -264,14 +282,24 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, (int, float)):
         return repr(v)
     if isinstance(v, str):
-        return json.dumps(v)
+        return _toml_string(v)
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     raise TypeError(f"cannot write {v!r} to TOML")
 
 
+def _toml_string(v: str) -> str:
+    # JSON escapes are TOML escapes, but ensure_ascii would write astral characters as surrogate
+    # pairs ("\\ud83d\\ude00"), which TOML rejects; DEL is the one control JSON leaves raw.
+    return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _toml_key(k: str) -> str:
-    return k if k.replace("_", "").replace("-", "").isalnum() else json.dumps(k)
+    # Bare keys are ASCII only: "größe" (which str.isalnum() accepts) must be quoted.
+    return k if _BARE_KEY.fullmatch(k) else _toml_string(k)
 
 
 def dumps_toml(doc: Mapping[str, Any], _prefix: str = "") -> str:
