@@ -92,7 +92,13 @@ def _load(path: str, overrides: Sequence[str] = ()) -> Any:
             value: Any = json.loads(raw)
         except json.JSONDecodeError:
             value = raw
-        doc.setdefault(section, {})[name] = value
+        table = doc.setdefault(section, {})
+        if not isinstance(table, dict):
+            raise BadInput(
+                f"--set {item}: {section!r} is a single value, not a section; use e.g. "
+                "model.epochs=5 or dataset.target=income"
+            )
+        table[name] = value
     return experiment_from_dict(doc, where=Path(path).name, base_dir=Path(path).parent)
 
 
@@ -210,7 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except LoadCancelled:
         return EXIT_INTERRUPTED
-    except (BadInput, DatasetError, ValueError, FileNotFoundError, PermissionError) as exc:
+    except (BadInput, DatasetError, ValueError, OSError) as exc:
+        # OSError: an unwritable --json/--report path, a file that vanished, ...
         message = " ".join(str(exc).split())
         print(f"ppml-lab: error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
