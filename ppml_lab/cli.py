@@ -107,6 +107,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ppml_lab.experiments.runner import drive, run_experiment
 
     experiment = _load(args.experiment, args.set or ())
+    write_report = None
+    if args.report:
+        # Checked before training, not after: a missing feature must not cost the whole run.
+        try:
+            from ppml_lab.reports import write_report
+        except ImportError:
+            raise BadInput("PDF reports are not available in this version yet") from None
     progress = TerminalProgress(quiet=args.quiet)
     cancel = CancelToken()
     try:
@@ -120,11 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         tmp = out.with_name(out.name + ".tmp")
         tmp.write_text(json.dumps(doc, indent=2), encoding="utf-8")
         tmp.replace(out)
-    if args.report:
-        try:
-            from ppml_lab.reports import write_report
-        except ImportError:
-            raise BadInput("PDF reports are not available in this version yet") from None
+    if write_report is not None:
         write_report(result, args.report)
     if not args.quiet:
         _print_summary(doc)
