@@ -241,6 +241,7 @@ class DatasetPanel(QWidget):
             "start unticked; hover a column to see why."
         )
         self.columns_list.setAlternatingRowColors(True)
+        self.summary_label.setVisible(False)
         self.columns_label = QLabel("Feature columns (untick to leave out):", self)
         self.columns_label.setToolTip(self.columns_list.toolTip())
 
@@ -282,14 +283,25 @@ class DatasetPanel(QWidget):
         return self._schema
 
     def set_loading(self, fraction: float | None) -> None:
-        """Show the progress bar at ``fraction`` (0..1), or hide it with None."""
+        """Show the progress bar at ``fraction`` (0..1), or hide it with None.
+
+        At 1.0 the file is read and the columns are being checked, which reports no progress:
+        the bar turns into a busy indicator.
+        """
         if fraction is None:
             self.progress_bar.setVisible(False)
+            self.progress_bar.setRange(0, 1000)
             self.source_combo.setEnabled(True)
             self.open_button.setEnabled(True)
             return
         self.progress_bar.setVisible(True)
-        self.progress_bar.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
+        if fraction >= 1.0:
+            self.progress_bar.setRange(0, 0)
+            self.progress_bar.setFormat("Checking the columns…")
+        else:
+            self.progress_bar.setRange(0, 1000)
+            self.progress_bar.setFormat("Loading… %p%")
+            self.progress_bar.setValue(int(max(0.0, fraction) * 1000))
         self.source_combo.setEnabled(False)
         self.open_button.setEnabled(False)
 
@@ -442,7 +454,9 @@ class DatasetPanel(QWidget):
     def _update_summary(self) -> None:
         if self._table is None:
             self.summary_label.setText("")
+            self.summary_label.setVisible(False)
             return
+        self.summary_label.setVisible(True)
         frame = self._table.frame
         _, target, exclude, _ = self.selection()
         used = [c for c in self._schema if c != target and c not in exclude]

@@ -449,8 +449,8 @@ class MainWindow(QMainWindow):
         """Cancel every job and wait for the threads to stop; True if they all stopped."""
         stopped = True
         for job in (self._run_job, self._load_job):
-            if self._job_running(job):
-                stopped = job.stop(timeout_ms) and stopped  # type: ignore[union-attr]
+            if job is not None and job.is_running:
+                stopped = job.stop(timeout_ms) and stopped
         return stopped
 
     # ================================================================ Qt events =============
@@ -478,6 +478,10 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_load_job_returned(self, inspected: object) -> None:
         if self._closing or not isinstance(inspected, InspectedTable):
+            return
+        if self._load_job is not None and self._load_job.abort_requested:
+            # Cancelled while the columns were checked (a phase that cannot stop early).
+            self._on_load_job_cancelled()
             return
         table = inspected.table
         self.dataset_panel.set_loading(None)
@@ -709,7 +713,10 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _job_running(job: WorkerThread | None) -> bool:
-        return job is not None and job.is_running
+        # A job counts until its ``finished`` signal has been handled (which clears the
+        # reference), not merely until its thread stops: otherwise a new job could start while
+        # the old one's end-of-job slots are still queued, and those would act on the new one.
+        return job is not None
 
     def _flush_events(self, *, final: bool = True) -> None:
         """Hand buffered events to the plots and panels, then repaint what changed.

@@ -18,11 +18,13 @@ from ppml_lab.ui.qt_worker import live_threads
 def load(window: MainWindow, qtbot, source: str) -> None:  # noqa: ANN001
     with qtbot.waitSignal(window.dataset_loaded, timeout=15_000):
         window.load_source(source)
+    qtbot.waitUntil(lambda: not window.is_busy, timeout=5000)  # the job has fully ended
 
 
 def run_to_end(window: MainWindow, qtbot, timeout: int = 30_000):  # noqa: ANN001, ANN201
     with qtbot.waitSignal(window.run_finished, timeout=timeout) as blocker:
         assert window.start_run()
+    assert not window.is_busy
     return blocker.args[0]
 
 
@@ -110,7 +112,7 @@ def test_unreadable_files_show_the_error_and_keep_the_window(
     title, text = messages.boxes[0]
     assert title == "Cannot load the data"
     assert expected in text
-    assert not window.is_busy
+    qtbot.waitUntil(lambda: not window.is_busy, timeout=5000)
     # The window still works: a built-in loads and the last good table is kept meanwhile.
     load(window, qtbot, "builtin:wine")
     assert window.table.name == "Wine"
@@ -348,3 +350,34 @@ def test_excepthook_shows_a_dialog_instead_of_crashing(qapp, messages) -> None:
         sys.excepthook = previous
     assert len(messages) == 1
     assert "boom in a slot" in messages.texts[0] and "RuntimeError" in messages.texts[0]
+
+
+def test_loading_a_large_file_reports_progress_and_can_be_cancelled(
+    window, qtbot, messages, tmp_path: Path
+) -> None:
+    load(window, qtbot, "builtin:wine")
+    path = tmp_path / "large.csv"
+    # 450,000 rows: three chunks of the chunked reader, so there is progress to report.
+    path.write_text(
+        "a,b,y\n" + "".join(f"{i},{i % 97},{'p' if i % 3 else 'q'}\n" for i in range(450_000)),
+        encoding="utf-8",
+    )
+    seen: list[float] = []
+    window.load_source(str(path))
+    assert window.cancel_action.isEnabled() and not window.run_action.isEnabled()
+    job = window._load_job
+    job.yielded.connect(seen.extend)
+    job.yielded.connect(window._on_cancel_triggered)  # cancel at the first progress report
+    qtbot.waitUntil(lambda: not window.is_busy, timeout=20_000)
+    assert seen and 0 < seen[0] < 1
+    assert window.state == "Loading cancelled"
+    assert window.table.name == "Wine"  # the previous table is still the one in use
+
+    # Picking another source while a load's end is still queued loads the new one after it.
+    with qtbot.waitSignal(window.dataset_loaded, timeout=15_000):
+        window.load_source("builtin:breast_cancer")
+        window.load_source("builtin:wine")
+    qtbot.waitUntil(lambda: not window.is_busy and window.table.name == "Wine", timeout=15_000)
+    assert window.dataset_panel.progress_bar.isHidden()
+    assert window.run_action.isEnabled()
+    assert messages.texts == []

@@ -92,6 +92,7 @@ def test_an_invalid_combination_is_shown_inline_and_raises(qtbot) -> None:
 def test_changing_a_spin_box_changes_the_experiment(window, qtbot) -> None:
     with qtbot.waitSignal(window.dataset_loaded, timeout=10_000):
         window.load_source("builtin:wine")
+    qtbot.waitUntil(lambda: not window.is_busy, timeout=5000)
     epochs = window.pattern_panel.model_form.editor("epochs")
     epochs.setValue(7)
     lr = window.pattern_panel.model_form.editor("learning_rate")
@@ -125,6 +126,7 @@ def test_pattern_change_rebuilds_the_form_and_shows_protections(window, fake_eng
 def test_invalid_settings_show_a_message_instead_of_running(window, fake_engine, qtbot, messages) -> None:
     with qtbot.waitSignal(window.dataset_loaded, timeout=10_000):
         window.load_source("builtin:breast_cancer")
+    qtbot.waitUntil(lambda: not window.is_busy, timeout=5000)
     window.pattern_panel.set_pattern("fake")
     form = window.pattern_panel.pattern_form
     form.editor("low").setValue(3.0)
