@@ -259,6 +259,9 @@ class _FieldEditor:
         if self.set_box is not None and not self.set_box.isChecked():
             return None
         e = self.editor
+        if isinstance(e, QAbstractSpinBox) and e.hasFocus():
+            # Text typed but not yet committed (Ctrl+R pressed inside the box) still counts.
+            e.interpretText()
         if isinstance(e, QComboBox):
             return e.currentData()
         if isinstance(e, QCheckBox):

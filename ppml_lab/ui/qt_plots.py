@@ -1,9 +1,10 @@
 """Live plots of a run: loss, accuracy, epsilon spent, other metrics and the federated partition.
 
-Events are buffered by :meth:`RunPlotsWidget.add_events` and drawn by :meth:`RunPlotsWidget.refresh`,
-which the window calls from a ~25 Hz timer: one ``setData`` per curve that changed, never one per
-event. Curves are created once (the first time a metric appears) and emptied, not removed, when
-a new run starts.
+Events are buffered by :meth:`RunPlotsWidget.add_events` and drawn by
+:meth:`RunPlotsWidget.draw_if_due`, which the window calls from a ~25 Hz timer: one ``setData`` per
+curve that changed, never one per event, and no more often than the paint budget allows. Curves
+are created once (the first time a metric appears) and emptied, not removed, when a new run
+starts. Plots other than loss and accuracy appear when they have data.
 """
 
 from __future__ import annotations

@@ -152,3 +152,15 @@ def test_advanced_section_toggles(qtbot) -> None:
     assert not form.advanced_section.expanded
     assert form.editor("clients").toolTip().startswith("Number of clients.")
     assert form.editor("clients").property("invalid") in (None, False)
+
+
+def test_typed_but_uncommitted_text_is_used(qtbot) -> None:
+    form = ParamFormWidget(ModelParams)
+    qtbot.addWidget(form)
+    form.show()
+    epochs = form.editor("epochs")
+    epochs.setFocus()
+    qtbot.waitUntil(epochs.hasFocus, timeout=2000)
+    epochs.lineEdit().selectAll()
+    qtbot.keyClicks(epochs.lineEdit(), "42")  # no Enter: what Ctrl+R inside the box sees
+    assert form.build().epochs == 42
