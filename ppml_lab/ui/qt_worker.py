@@ -55,19 +55,24 @@ from PySide6.QtCore import (
 from ppml_lab.data import LoadCancelled
 from ppml_lab.engines.base import Cancelled, CancelToken
 
-_LIVE_THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
+_LIVE_JOBS: weakref.WeakSet[WorkerThread] = weakref.WeakSet()
 
 
-def live_threads() -> list[QThread]:
-    """QThreads started by :class:`WorkerThread` that are still running (for tests and shutdown)."""
+def live_jobs() -> list[WorkerThread]:
+    """Started :class:`WorkerThread` objects whose thread still runs (for tests and shutdown)."""
     out = []
-    for thread in list(_LIVE_THREADS):
+    for job in list(_LIVE_JOBS):
         try:
-            if thread.isRunning():
-                out.append(thread)
+            if job.is_running:
+                out.append(job)
         except RuntimeError:  # the C++ object is already gone
             continue
     return out
+
+
+def live_threads() -> list[QThread]:
+    """QThreads started by :class:`WorkerThread` that are still running."""
+    return [job._thread for job in live_jobs() if job._thread is not None]
 
 
 class GeneratorWorker(QObject):
@@ -273,7 +278,7 @@ class WorkerThread(QObject):
         if self._started or self._thread is None:
             raise RuntimeError("a WorkerThread can be started only once")
         self._started = True
-        _LIVE_THREADS.add(self._thread)
+        _LIVE_JOBS.add(self)
         self._thread.start()
 
     def cancel(self) -> None:

@@ -85,6 +85,11 @@ def _running_threads() -> list[QThread]:
     return qt_worker.live_threads()
 
 
+def _stop_leaked_jobs() -> None:
+    for job in qt_worker.live_jobs():  # do not let one leak break every later test
+        job.stop(5000)
+
+
 def _active_timers(app: QApplication) -> list[str]:
     owners = list(app.topLevelWidgets()) + [app]
     active = []
@@ -106,9 +111,8 @@ def _no_leaked_threads_or_timers(qapp: QApplication) -> Iterator[None]:
     qapp.processEvents()
     threads = _running_threads()
     timers = _active_timers(qapp)
-    for thread in threads:  # do not let one leak break every later test
-        thread.quit()
-        thread.wait(5000)
+    _stop_leaked_jobs()
+    qapp.processEvents()
     for widget in qapp.topLevelWidgets():
         for timer in widget.findChildren(QTimer):
             timer.stop()
