@@ -123,11 +123,12 @@ def _no_leaked_threads_or_timers(qapp: QApplication) -> Iterator[None]:
 @pytest.fixture
 def fake_engine(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     """Register the test double engine "fake" for one test (removed afterwards)."""
-    from fake_engine import FakeEngine
+    from fake_engine import FakeEngine, StubbornEngine
 
     from ppml_lab.engines import registry
 
-    registry.engine_names()  # load the real engines first, so the fake one is simply added
+    registry.engine_names()  # load the real engines first, so the fake ones are simply added
     engine = FakeEngine()
     monkeypatch.setitem(registry._ENGINES, engine.name, engine)
+    monkeypatch.setitem(registry._ENGINES, StubbornEngine.name, StubbornEngine())
     return engine

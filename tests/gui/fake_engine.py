@@ -6,6 +6,7 @@ against the engine protocol rather than against one engine.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -79,3 +80,30 @@ class FakeEngine:
             overhead={"seconds": 0.01, "bytes_sent": 1500.0 * params.rounds},
             warnings=["fake engine result warning"],
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class StubbornParams:
+    block_seconds: float = param(
+        0.6, label="Block", minimum=0.0, maximum=10.0, help="How long one step ignores cancel."
+    )
+
+
+class StubbornEngine:
+    """An engine with a step that does not check the cancel token (like a long preparation)."""
+
+    name: ClassVar[str] = "stubborn"
+    label: ClassVar[str] = "Stubborn test pattern"
+    description: ClassVar[str] = "A test double whose second step cannot be interrupted."
+    protects: ClassVar[str] = "Nothing."
+    does_not_protect: ClassVar[str] = "Anything."
+    Params: ClassVar[type] = StubbornParams
+
+    def run(
+        self, data, model, params: StubbornParams, *, seed: int, cancel: CancelToken  # noqa: ANN001
+    ) -> EngineRun:
+        yield Progress(step=1, total=2, message="step 1/2")
+        threading.Event().wait(params.block_seconds)  # deaf to the cancel token
+        cancel.raise_if_cancelled()
+        yield Progress(step=2, total=2, message="step 2/2")
+        return EngineResult(final={"test_accuracy": 0.5})

@@ -381,3 +381,24 @@ def test_loading_a_large_file_reports_progress_and_can_be_cancelled(
     assert window.dataset_panel.progress_bar.isHidden()
     assert window.run_action.isEnabled()
     assert messages.texts == []
+
+
+def test_closing_during_a_step_that_ignores_cancel_hides_then_closes(
+    qtbot, settings, messages, fake_engine, monkeypatch, qtlog
+) -> None:
+    from ppml_lab.ui import qt_main_window
+
+    monkeypatch.setattr(qt_main_window, "CLOSE_TIMEOUT_MS", 50)
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    win.show()
+    load(win, qtbot, "builtin:wine")
+    win.pattern_panel.set_pattern("stubborn")
+    with qtbot.waitSignal(win.run_progressed, timeout=10_000):
+        assert win.start_run()
+    assert win.close() is False  # the step is still running: not closed yet ...
+    assert not win.isVisible()  # ... but gone from the screen at once
+    assert live_threads() != []
+    qtbot.waitUntil(lambda: live_threads() == [] and win._run_job is None, timeout=10_000)
+    assert win._close_pending is False  # closed for real once the thread ended
+    assert not any("Destroyed while thread" in r.message for r in qtlog.records)
