@@ -102,7 +102,6 @@ class MainWindow(QMainWindow):
         self._queued_source: str | None = None
         self._dataset_base = DatasetConfig()
         self._last_result: RunResult | None = None
-        self._run_failed = False
         self._closing = False
         self._close_pending = False
         self._latest: dict[str, float] = {}
@@ -292,8 +291,7 @@ class MainWindow(QMainWindow):
 
     def load_initial(self, experiment: str | None = None) -> None:
         """Open ``experiment`` if given, else the last dataset used (or the default built-in)."""
-        if experiment:
-            self.open_experiment(experiment)
+        if experiment and self.open_experiment(experiment):
             return
         source = str(self.settings.value("data/last_source", DEFAULT_SOURCE) or DEFAULT_SOURCE)
         if not is_builtin(source) and not Path(source).is_file():
@@ -415,7 +413,6 @@ class MainWindow(QMainWindow):
         job.finished.connect(self._on_run_job_finished)
         self._run_job = job
         self._last_result = None
-        self._run_failed = False
         self._pending_events = []
         self._latest = {}
         self._warnings = []
@@ -518,6 +515,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_load_job_finished(self) -> None:
+        if self._load_job is not None:
+            self._load_job.deleteLater()  # its thread has ended and every signal was handled
         self._load_job = None
         if self._closing:
             self._finish_pending_close()
@@ -563,7 +562,6 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_run_job_errored(self, exc: object) -> None:
         self._flush_events()
-        self._run_failed = True
         if self._closing:
             return
         self._set_state("Failed — see the message")
@@ -582,6 +580,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_run_job_finished(self) -> None:
         self._paint_timer.stop()
+        if self._run_job is not None:
+            self._run_job.deleteLater()  # its thread has ended and every signal was handled
         self._run_job = None
         self._cancel_token = None
         if self._closing:

@@ -402,3 +402,21 @@ def test_closing_during_a_step_that_ignores_cancel_hides_then_closes(
     qtbot.waitUntil(lambda: live_threads() == [] and win._run_job is None, timeout=10_000)
     assert win._close_pending is False  # closed for real once the thread ended
     assert not any("Destroyed while thread" in r.message for r in qtlog.records)
+
+
+def test_an_invalid_experiment_at_start_falls_back_to_the_default_data(
+    window, qtbot, messages, tmp_path: Path
+) -> None:
+    bad = tmp_path / "broken.toml"
+    bad.write_text("this is not toml = = =", encoding="utf-8")
+    with qtbot.waitSignal(window.dataset_loaded, timeout=15_000):
+        window.load_initial(str(bad))
+    assert "not a valid TOML" in messages.texts[0]
+    assert window.table.source == "builtin:breast_cancer"
+    qtbot.waitUntil(lambda: not window.is_busy, timeout=5000)
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from ppml_lab.ui.qt_worker import WorkerThread
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    assert window.findChildren(WorkerThread) == []  # finished jobs are deleted
