@@ -216,7 +216,9 @@ class RunPlotsWidget(QWidget):
         self.partition_chart = PartitionChartWidget(self)
         self.baseline_line = pg.InfiniteLine(
             angle=0, pen=pg.mkPen("#555555", style=Qt.PenStyle.DashLine, width=1),
-            label="plaintext baseline", labelOpts={"position": 0.15, "color": "#555555"},
+            label="plaintext baseline",
+            # Left-aligned text near the left edge, on whichever side of the line has room.
+            labelOpts={"position": 0.03, "color": "#555555", "anchors": [(0, 0), (0, 1)]},
         )
         self.baseline_line.setVisible(False)
         # Counted in the auto-range, so the reference is on screen even above every curve.
