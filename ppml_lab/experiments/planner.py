@@ -651,10 +651,21 @@ def _with_explanation(rec: Recommendation, *, n_seeds: int) -> Recommendation:
                 "training settings, or accept a larger tolerance."
             )
     elif rec.below_grid:
-        parts.append(
-            f"Even the smallest epsilon tried, {_fmt_eps(rec.grid[0])}, stays within that on "
-            "average, so use at most that; smaller epsilons were not tried and may work too."
+        lo_acc = rec.fit.accuracy(rec.grid[0]) if rec.expected_accuracy is None else (
+            rec.expected_accuracy
         )
+        parts.append(
+            f"Even the smallest epsilon tried, {_fmt_eps(rec.grid[0])}, stays within that "
+            f"(about {_pct(lo_acc)}), so epsilon {_fmt_eps(rec.grid[0])} is enough; smaller "
+            "epsilons were not tried and may work too."
+        )
+        if rec.conservative_epsilon is not None and _fmt_eps(rec.conservative_epsilon) != _fmt_eps(
+            rec.grid[0]
+        ):
+            parts.append(
+                "The margin is thin: with the seeds resampled the answer reaches epsilon "
+                f"{_fmt_eps(rec.conservative_epsilon)}, the safer choice."
+            )
     else:
         assert rec.epsilon is not None
         text = f"The pilot ({grid}; {n_seeds} seed{'s' if n_seeds != 1 else ''}) suggests epsilon " \
