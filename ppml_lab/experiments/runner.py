@@ -18,7 +18,7 @@ import numpy as np
 from ppml_lab import __version__
 from ppml_lab.data import PreparedData, load_source, prepare_dataset
 from ppml_lab.data.source import LoadedTable
-from ppml_lab.engines.base import CancelToken, Cancelled, EngineResult
+from ppml_lab.engines.base import Cancelled, CancelToken, EngineResult
 from ppml_lab.engines.events import Event, Log, Progress
 from ppml_lab.engines.registry import get_engine
 from ppml_lab.experiments.config import Experiment
