@@ -26,8 +26,8 @@ def _load_builtin() -> None:
     ):
         try:
             importlib.import_module(module)
-        except ModuleNotFoundError as exc:  # an engine package not written yet
-            if exc.name != module:
+        except ImportError as exc:  # an engine package not written yet
+            if not (exc.name or "").startswith("ppml_lab."):
                 raise
 
 

@@ -1,1 +1,73 @@
-"""engines/dp package."""
+"""The differential-privacy pattern: DP-SGD, objective perturbation and local DP."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ppml_lab.data import PreparedData
+from ppml_lab.engines.base import CancelToken, EngineResult, EngineRun
+from ppml_lab.engines.dp.dpsgd import run_dp_sgd
+from ppml_lab.engines.dp.local import run_local
+from ppml_lab.engines.dp.objective import run_objective
+from ppml_lab.engines.dp.params import DPParams
+from ppml_lab.engines.events import Log
+from ppml_lab.engines.registry import register
+from ppml_lab.models import ModelParams
+
+__all__ = ["DPEngine", "DPParams"]
+
+
+def preprocessing_warning(data: PreparedData) -> str | None:
+    """Plain-language warning when preprocessing used statistics of the private training rows."""
+    if not data.data_dependent_steps:
+        return None
+    return (
+        "Preprocessing used statistics of the private training rows ("
+        + "; ".join(data.data_dependent_steps)
+        + "). The privacy accountant does not count that leak, so the epsilon shown covers "
+        "training only. For a strict guarantee give public feature bounds and categories "
+        "([dataset] scaling = \"bounds\" with [dataset.bounds] and [dataset.categories])."
+    )
+
+
+class DPEngine:
+    name: ClassVar[str] = "dp"
+    label: ClassVar[str] = "Differential privacy"
+    description: ClassVar[str] = (
+        "Adds calibrated noise during training so the model barely depends on any one person's "
+        "record; epsilon measures the worst-case leak."
+    )
+    protects: ClassVar[str] = (
+        "Membership and attributes of any single record in the released model: whatever an "
+        "attacker does with the model, their confidence about one person changes by at most a "
+        "factor set by epsilon (except with probability delta)."
+    )
+    does_not_protect: ClassVar[str] = (
+        "The training data from whoever runs the training (they see it in the clear, except with "
+        "local DP); group-level facts the model is meant to learn; and privacy spent by "
+        "data-dependent preprocessing or by repeated runs on the same data."
+    )
+    Params: ClassVar[type] = DPParams
+
+    def run(
+        self,
+        data: PreparedData,
+        model: ModelParams,
+        params: DPParams,
+        *,
+        seed: int,
+        cancel: CancelToken,
+    ) -> EngineRun:
+        warning = preprocessing_warning(data)
+        if warning and params.mechanism != "local":
+            yield Log(message=warning, level="warning")
+        runner = {"dp-sgd": run_dp_sgd, "objective": run_objective, "local": run_local}[
+            params.mechanism
+        ]
+        result: EngineResult = yield from runner(data, model, params, seed=seed, cancel=cancel)
+        if warning and params.mechanism != "local":
+            result.warnings.append(warning)
+        return result
+
+
+register(DPEngine())
