@@ -1,0 +1,89 @@
+"""Parameters of the federated-learning pattern."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ppml_lab.params import param
+
+
+@dataclass(frozen=True, kw_only=True)
+class FederatedParams:
+    """The ``[pattern]`` keys of ``name = "federated"``."""
+
+    clients: int = param(
+        10, label="Clients", minimum=1, maximum=1000,
+        help="How many data owners (hospitals, phones, ...) hold a part of the training data.",
+    )
+    partition: str = param(
+        "iid", label="Data split", choices=("iid", "dirichlet", "quantity", "column"),
+        help="How rows are spread over clients: iid (evenly, at random), dirichlet (label skew: "
+        "each client sees mostly some classes), quantity (very unequal sizes), column (one client "
+        "per value of a column, e.g. one hospital per site).",
+    )
+    alpha: float = param(
+        0.5, label="Dirichlet alpha", minimum=0.01, maximum=100.0, log_scale=True,
+        help="Label skew for the dirichlet split: 0.1 = each client sees mostly one class, "
+        "100 = nearly even.",
+    )
+    partition_column: str | None = param(
+        None, label="Client column",
+        help="For the 'column' split: the column whose values define the clients (e.g. site).",
+    )
+    rounds: int = param(
+        30, label="Rounds", minimum=1, maximum=10_000,
+        help="Communication rounds: the server sends the model out and averages what comes back.",
+    )
+    local_epochs: int = param(
+        1, label="Local epochs", minimum=1, maximum=100,
+        help="Passes each selected client makes over its own rows per round.",
+    )
+    client_fraction: float = param(
+        1.0, label="Clients per round", minimum=0.0, min_inclusive=False, maximum=1.0,
+        help="Fraction of clients selected each round (with client-level DP each client is "
+        "selected independently with this probability, as the accountant assumes).",
+    )
+    strategy: str = param(
+        "fedavg", label="Strategy", choices=("fedavg", "fedprox"),
+        help="FedAvg averages client models weighted by size; FedProx also keeps each client "
+        "close to the global model (helps when data is skewed).",
+    )
+    mu: float = param(
+        0.01, label="FedProx mu", minimum=0.0, maximum=10.0,
+        help="Strength of FedProx's pull towards the global model.", advanced=True,
+    )
+    secure_aggregation: bool = param(
+        False, label="Secure aggregation",
+        help="Clients mask their updates with pairwise secrets that cancel in the sum, so the "
+        "server only ever sees the total, never one client's update.",
+    )
+    dropout_rate: float = param(
+        0.0, label="Dropout rate", minimum=0.0, maximum=0.9,
+        help="Probability that a selected client fails to send its update in a round.",
+        advanced=True,
+    )
+    epsilon: float | None = param(
+        None, label="Client-level epsilon", minimum=0.0, min_inclusive=False, maximum=100.0,
+        log_scale=True,
+        help="Set to add client-level differential privacy (DP-FedAvg): each client's update is "
+        "clipped and noise is added to the sum, so the model reveals little about any one client.",
+    )
+    delta: float | None = param(
+        None, label="Delta", minimum=0.0, min_inclusive=False, maximum=0.5, log_scale=True,
+        help="Client-level delta; empty = 1/(10 x clients). Must be below 1/clients.",
+        advanced=True,
+    )
+    update_clip: float = param(
+        1.0, label="Update clip S", minimum=0.0, min_inclusive=False, maximum=1000.0,
+        log_scale=True,
+        help="With client-level DP, each client's model update is scaled down to this L2 norm.",
+    )
+    local_test: bool = param(
+        False, label="Per-client test accuracy",
+        help="Hold out 20% of each client's rows and report the global model's accuracy on each.",
+        advanced=True,
+    )
+
+    def __post_init__(self) -> None:
+        if self.partition == "column" and not self.partition_column:
+            raise ValueError("the 'column' split needs partition_column (the column naming each client)")
