@@ -24,11 +24,7 @@ def _load_builtin() -> None:
         "ppml_lab.engines.dp",
         "ppml_lab.engines.federated",
     ):
-        try:
-            importlib.import_module(module)
-        except ImportError as exc:  # an engine package not written yet
-            if not (exc.name or "").startswith("ppml_lab."):
-                raise
+        importlib.import_module(module)
 
 
 def get_engine(name: str) -> Engine:
