@@ -45,11 +45,20 @@ class ColumnInfo:
         return self.id_like or self.constant
 
 
+_PROBE_ROWS = 2000
+
+
 def _numeric_like_text(col: pd.Series) -> tuple[int, str] | None:
     """For a text column whose values are mostly numbers, return the first non-numeric cell."""
     values = col.dropna()
     if len(values) == 0:
         return None
+    # Parsing a million strings takes about a second: decide on a random sample first, which
+    # settles ordinary text columns ("Private", "Married") at once.
+    if len(values) > _PROBE_ROWS:
+        probe = pd.to_numeric(values.sample(_PROBE_ROWS, random_state=0), errors="coerce")
+        if probe.notna().mean() < 0.7:
+            return None
     parsed = pd.to_numeric(values, errors="coerce")
     ok = parsed.notna()
     if ok.mean() >= 0.9 and not ok.all():
@@ -65,6 +74,10 @@ def _all_numbers_as_text(col: pd.Series) -> pd.Series | None:
     values = col.dropna()
     if len(values) == 0:
         return None
+    if len(values) > _PROBE_ROWS:  # one text value in a random sample settles it cheaply
+        probe = values.sample(_PROBE_ROWS, random_state=0).astype("string").str.strip()
+        if pd.to_numeric(probe, errors="coerce").isna().any():
+            return None
     parsed = pd.to_numeric(values.astype("string").str.strip(), errors="coerce")
     return parsed.astype("float64") if parsed.notna().all() else None
 

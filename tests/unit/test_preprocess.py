@@ -352,3 +352,23 @@ def test_same_seed_same_split_different_seed_different_split():
     assert a.X_train.shape == c.X_train.shape
     assert not np.array_equal(a.X_train, c.X_train)
     assert (a.y_train == 1).sum() == (c.y_train == 1).sum()  # stratified either way
+
+
+def test_large_columns_are_typed_from_all_rows_not_only_the_probe():
+    # Above the probe size the schema samples first; the verdict must still cover every row.
+    n = 20_000
+    numbers = np.arange(n).astype(float).astype(str).astype(object)
+    mostly = numbers.copy()
+    mostly[n - 7] = "n/a?"  # one bad cell far from the start
+    frame = pd.DataFrame(
+        {
+            "as_text": pd.Series(numbers, dtype="str"),
+            "one_bad": pd.Series(mostly, dtype="str"),
+            "words": pd.Series(np.where(np.arange(n) % 2, "yes", "no"), dtype="str"),
+        }
+    )
+    schema = infer_schema(frame)
+    assert schema["as_text"].kind == "numeric"
+    assert schema["one_bad"].bad_numeric_row == n - 7
+    assert schema["one_bad"].bad_numeric_value == "n/a?"
+    assert schema["words"].kind == "categorical" and schema["words"].bad_numeric_row is None
