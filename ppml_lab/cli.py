@@ -145,6 +145,9 @@ def _print_summary(doc: dict[str, Any]) -> None:
     if "seconds" in doc.get("overhead", {}):
         parts.append(f"engine time {doc['overhead']['seconds']:.2f} s")
     print("; ".join(parts))
+    words = priv.get("in_plain_words") or []
+    if words:
+        print(f"in plain words: {words[0]}")
     for w in doc.get("warnings", []):
         print(f"warning: {w}")
 

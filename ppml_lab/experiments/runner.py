@@ -23,6 +23,7 @@ from ppml_lab.engines.events import Event, Log, Progress
 from ppml_lab.engines.registry import get_engine
 from ppml_lab.experiments.config import Experiment
 from ppml_lab.experiments.history import History
+from ppml_lab.privacy import translator
 
 
 @dataclass(kw_only=True)
@@ -42,6 +43,10 @@ class RunResult:
         if "seconds" in overhead and self.baseline.get("seconds"):
             overhead["time_ratio"] = overhead["seconds"] / self.baseline["seconds"]
         warnings = list(dict.fromkeys(er.warnings + self.history.warnings()))
+        privacy = dict(er.privacy)
+        words = _plain_words(privacy, self.data.n_train)
+        if words:
+            privacy["in_plain_words"] = words
         return _jsonable(
             {
                 "ppml_lab_version": __version__,
@@ -61,7 +66,7 @@ class RunResult:
                 "history": self.history.rows(),
                 "final": er.final,
                 "baseline": self.baseline,
-                "privacy": er.privacy,
+                "privacy": privacy,
                 "overhead": overhead,
                 "warnings": warnings,
                 "extra": er.extra,
@@ -73,6 +78,26 @@ class RunResult:
                 "wall_seconds": self.wall_seconds,
             }
         )
+
+
+def _plain_words(privacy: dict[str, Any], n_train: int) -> list[str]:
+    """The privacy translator's sentences for a run's (epsilon, delta), if it has one."""
+    eps, delta = privacy.get("epsilon"), privacy.get("delta")
+    if not isinstance(eps, (int, float)) or not isinstance(delta, (int, float)):
+        return []
+    if not (np.isfinite(eps) and eps > 0 and 0 <= delta < 1):
+        return []
+    client_level = str(privacy.get("guarantee", "")).startswith("client-level")
+    n = privacy.get("clients") if client_level else n_train
+    sentences = translator.describe(float(eps), float(delta), int(n) if n else None)
+    if client_level:
+        sentences = [
+            s.replace("a given person", "a given client").replace("any one person", "any one client")
+            .replace(" records, delta", " clients, delta")
+            for s in sentences
+        ]
+        sentences.insert(0, "The guarantee is per client (all of a client's rows together).")
+    return sentences
 
 
 def _jsonable(obj: Any) -> Any:
