@@ -130,6 +130,9 @@ class Model(Protocol):
     def loss(self, X: np.ndarray, y: np.ndarray) -> float: ...
     def weighted_grad(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> list[np.ndarray]: ...
     def per_example_grad_norms(self, X: np.ndarray, y: np.ndarray) -> np.ndarray: ...
+    def clipped_grad_sum(
+        self, X: np.ndarray, y: np.ndarray, clip_norm: float, x_sqnorms: np.ndarray | None = None
+    ) -> list[np.ndarray]: ...
     def per_example_grads(self, X: np.ndarray, y: np.ndarray) -> np.ndarray: ...
     def get_flat(self) -> np.ndarray: ...
     def set_flat(self, flat: np.ndarray) -> None: ...
@@ -193,6 +196,21 @@ class LinearModel(_OutputMixin, _FlatParamsMixin):
         g = self._dlogits(self.logits(X), y)
         # For a binary model this is |residual| * ||[x, 1]||.
         return np.sqrt((np.einsum("ij,ij->i", X, X) + 1.0) * np.einsum("ij,ij->i", g, g))
+
+    def clipped_grad_sum(
+        self, X: np.ndarray, y: np.ndarray, clip_norm: float, x_sqnorms: np.ndarray | None = None
+    ) -> list[np.ndarray]:
+        """Sum over rows of each row's gradient scaled down to L2 norm <= ``clip_norm``.
+
+        One forward pass: the per-example norms and the weighted sum share the logits.
+        ``x_sqnorms`` (the rows' squared norms, if the caller precomputed them) saves a pass.
+        """
+        g = self._dlogits(self.logits(X), y)
+        if x_sqnorms is None:
+            x_sqnorms = np.einsum("ij,ij->i", X, X)
+        norms = np.sqrt((x_sqnorms + 1.0) * np.einsum("ij,ij->i", g, g))
+        g = g * np.minimum(1.0, clip_norm / np.maximum(norms, 1e-12))[:, None]
+        return [X.T @ g, g.sum(axis=0)]
 
     def per_example_grads(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Materialised per-example gradients, shape (B, n_params). For tests and reference only."""
@@ -264,6 +282,22 @@ class MLPModel(_OutputMixin, _FlatParamsMixin):
         sq1 = (np.einsum("ij,ij->i", X, X) + 1.0) * np.einsum("ij,ij->i", g1, g1)
         sq2 = (np.einsum("ij,ij->i", h, h) + 1.0) * np.einsum("ij,ij->i", g2, g2)
         return np.sqrt(sq1 + sq2)
+
+    def clipped_grad_sum(
+        self, X: np.ndarray, y: np.ndarray, clip_norm: float, x_sqnorms: np.ndarray | None = None
+    ) -> list[np.ndarray]:
+        """Sum over rows of each row's gradient scaled down to L2 norm <= ``clip_norm``.
+
+        One forward and backward pass: the ghost norms and the weighted sum share the signals.
+        """
+        h, g2, g1 = self._backward_signals(X, y)
+        if x_sqnorms is None:
+            x_sqnorms = np.einsum("ij,ij->i", X, X)
+        sq1 = (x_sqnorms + 1.0) * np.einsum("ij,ij->i", g1, g1)
+        sq2 = (np.einsum("ij,ij->i", h, h) + 1.0) * np.einsum("ij,ij->i", g2, g2)
+        w = np.minimum(1.0, clip_norm / np.maximum(np.sqrt(sq1 + sq2), 1e-12))[:, None]
+        g1, g2 = g1 * w, g2 * w
+        return [X.T @ g1, g1.sum(axis=0), h.T @ g2, g2.sum(axis=0)]
 
     def per_example_grads(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Materialised per-example gradients, shape (B, n_params). For tests and reference only."""
