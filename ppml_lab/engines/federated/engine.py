@@ -129,6 +129,7 @@ def run_federated(
             "noise_multiplier": sigma,
             "sample_rate": q,
             "steps": params.rounds,
+            "clients": n_clients,
             "clip_norm": params.update_clip,
             "target_epsilon": params.epsilon,
             "calibrated": True,
@@ -205,8 +206,23 @@ def run_federated(
                 level="info",
                 step=rnd,
             )
+        if params.secure_aggregation and len(report.survivors) == 1:
+            yield Log(
+                message=f"round {rnd}: only one client's update arrived, so the securely "
+                "aggregated sum IS that client's update; masking protected nothing this round.",
+                level="warning",
+                step=rnd,
+            )
+        if report.extra.get("secagg_clipped_values"):
+            yield Log(
+                message=f"round {rnd}: {int(report.extra['secagg_clipped_values'])} update values "
+                "exceeded the fixed-point range of secure aggregation and were clipped.",
+                level="warning",
+                step=rnd,
+            )
         if ledger is not None:
-            eps = ledger.epsilon_after(rnd)
+            # Fast pessimistic value for the live curve; the exact one for the final round.
+            eps = ledger.epsilon_after(rnd) if rnd == params.rounds else ledger.live_epsilon_after(rnd)
             privacy["epsilon"] = eps
             yield BudgetSpent(step=rnd, epsilon=eps, delta=float(privacy["delta"]))
         yield Overhead(step=rnd, kind="bytes_up", value=float(bytes_up_total), unit="B")
