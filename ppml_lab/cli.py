@@ -31,6 +31,7 @@ class TerminalProgress:
         self.latest: dict[str, float] = {}
         self.t0 = time.perf_counter()
         self._last_line = ""
+        self._last_plain: tuple[str, int] | None = None  # (phase, tenth) last printed off a tty
 
     def __call__(self, event: Any) -> None:
         from ppml_lab.engines.events import BudgetSpent, Log, Metric, Progress
@@ -62,7 +63,13 @@ class TerminalProgress:
             self.stream.flush()
             self._last_line = line
         else:
-            self.stream.write(line + "\n")
+            # A log file gets about ten lines per phase, not one per epoch.
+            phase = (p.message or "").split(" ")[0]
+            key = (phase, int(frac * 10))
+            if key != self._last_plain or p.step == p.total:
+                if key != self._last_plain or self._last_plain is None:
+                    self.stream.write(line + "\n")
+                self._last_plain = key
 
     def _print_line(self, text: str) -> None:
         if self.tty and self._last_line:
@@ -148,6 +155,16 @@ def _print_summary(doc: dict[str, Any]) -> None:
     words = priv.get("in_plain_words") or []
     if words:
         print(f"in plain words: {words[0]}")
+    audit = (doc.get("extra") or {}).get("audit")
+    if audit:
+        eps = audit.get("accountant_epsilon")
+        bound = f"accountant's epsilon {eps:.3g}" if eps is not None else "no privacy guarantee"
+        for name, a in audit["attacks"].items():
+            print(
+                f"membership audit, {name} attack: AUC {a['auc']:.3f}, TPR at 1% FPR "
+                f"{a['tpr_at_1pct_fpr']:.3f}, empirical epsilon >= {a['epsilon_lower_bound']:.3g} "
+                f"({bound})"
+            )
     for w in doc.get("warnings", []):
         print(f"warning: {w}")
 

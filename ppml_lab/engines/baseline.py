@@ -12,16 +12,27 @@ from typing import ClassVar
 import numpy as np
 
 from ppml_lab.data import PreparedData
+from ppml_lab.engines.audit import AUDIT_HELP, run_audit
 from ppml_lab.engines.base import CancelToken, EngineResult, EngineRun
 from ppml_lab.engines.common import evaluate, metric_events
 from ppml_lab.engines.events import Overhead, Progress
 from ppml_lab.engines.registry import register
 from ppml_lab.models import ModelParams, make_model, sgd_epoch
+from ppml_lab.params import param
+from ppml_lab.privacy import accounting
+from ppml_lab.privacy.attacks import plain_sgd_train_fn
 
 
 @dataclass(frozen=True, kw_only=True)
 class BaselineParams:
-    """The baseline has no parameters of its own: the ``[model]`` section says how to train."""
+    """The ``[model]`` section says how to train; the baseline's only own setting is the audit."""
+
+    audit: bool = param(
+        False,
+        label="Membership audit",
+        help=AUDIT_HELP + " Shows what a model trained without privacy protection leaks.",
+        advanced=True,
+    )
 
 
 class BaselineEngine:
@@ -68,7 +79,19 @@ class BaselineEngine:
             yield from metric_events(epoch, metrics)
             yield Overhead(step=epoch, kind="seconds", value=engine_seconds, unit="s")
             yield Progress(step=epoch, total=model.epochs, message=f"epoch {epoch}/{model.epochs}")
-        return EngineResult(model=net, final=metrics, overhead={"seconds": engine_seconds})
+        result = EngineResult(model=net, final=metrics, overhead={"seconds": engine_seconds})
+        if params.audit:
+            result.extra["audit"] = yield from run_audit(
+                net,
+                data,
+                delta=accounting.default_delta(data.n_train),
+                train_fn=plain_sgd_train_fn(model, n_classes=data.n_classes),
+                accountant_epsilon=None,
+                seed=seed,
+                cancel=cancel,
+                step=model.epochs,
+            )
+        return result
 
 
 register(BaselineEngine())

@@ -409,7 +409,7 @@ def with_epsilon(experiment: Experiment, epsilon: float) -> Experiment:
     """The experiment with its pattern's ``epsilon`` set (via :func:`dataclasses.replace`).
 
     A ``noise_multiplier`` that would override the target epsilon is cleared, so the engine
-    calibrates the noise for ``epsilon`` itself. Works for any pattern whose parameters are a
+    calibrates the noise for ``epsilon`` itself; a membership audit is switched off. Works for any pattern whose parameters are a
     dataclass with an ``epsilon`` field.
     """
     check_sweepable(experiment)
@@ -417,6 +417,8 @@ def with_epsilon(experiment: Experiment, epsilon: float) -> Experiment:
     names = {f.name for f in fields(experiment.params)}
     if "noise_multiplier" in names and experiment.params.noise_multiplier is not None:
         changes["noise_multiplier"] = None
+    if "audit" in names:  # a membership audit per point would multiply the sweep's cost
+        changes["audit"] = False
     return replace(experiment, params=replace(experiment.params, **changes))
 
 

@@ -29,11 +29,10 @@ from _common import ADULT  # noqa: E402
 
 from ppml_lab.data import PreparedData, PreprocessOptions, load_source, prepare_dataset  # noqa: E402
 from ppml_lab.engines.dp import DPParams  # noqa: E402
-from ppml_lab.engines.dp.dpsgd import dp_sgd_step  # noqa: E402
-from ppml_lab.engines.dp.sampling import poisson_batch  # noqa: E402
+from ppml_lab.engines.dp.dpsgd import dp_sgd_train_fn  # noqa: E402
 from ppml_lab.experiments.config import Experiment  # noqa: E402
 from ppml_lab.experiments.runner import drive, run_experiment  # noqa: E402
-from ppml_lab.models import ModelParams, accuracy, make_model  # noqa: E402
+from ppml_lab.models import ModelParams, accuracy  # noqa: E402
 from ppml_lab.privacy.attacks import (  # noqa: E402
     TrainFn,
     audit_model,
@@ -49,29 +48,6 @@ def small_adult(n_rows: int = 1000, seed: int = 0) -> PreparedData:
     return prepare_dataset(
         frame, target="income", options=PreprocessOptions(test_fraction=0.5), seed=seed, name="adult"
     )
-
-
-def dp_sgd_train_fn(model: ModelParams, privacy: dict, n_classes: int) -> TrainFn:
-    """Shadow training with the DP engine's step and sampler at the target's noise multiplier."""
-
-    def train(X: np.ndarray, y: np.ndarray, rng: np.random.Generator):
-        n = len(y)
-        q = min(1.0, model.batch_size / n)
-        net = make_model(model, n_features=X.shape[1], n_classes=n_classes, rng=rng)
-        for _ in range(max(1, int(round(1.0 / q))) * model.epochs):
-            idx = poisson_batch(n, q, rng)
-            dp_sgd_step(
-                net, X[idx], y[idx],
-                clip_norm=privacy["clip_norm"],
-                noise_std=privacy["noise_multiplier"] * privacy["clip_norm"],
-                expected_batch=q * n,
-                learning_rate=model.learning_rate,
-                rng=rng,
-                l2=model.l2,
-            )
-        return net
-
-    return train
 
 
 def report(label: str, model, data: PreparedData, train_fn: TrainFn, *, delta: float,
@@ -119,7 +95,10 @@ def main() -> None:
         run = drive(run_experiment(experiment, data=data, with_baseline=False))
         seconds = time.perf_counter() - t0
         privacy = run.engine_result.privacy
-        train_fn = dp_sgd_train_fn(mp, privacy, data.n_classes)
+        train_fn = dp_sgd_train_fn(
+            mp, noise_multiplier=privacy["noise_multiplier"], clip_norm=privacy["clip_norm"],
+            n_classes=data.n_classes,
+        )
         report(f"DP eps={eps:g}, {args.epochs_dp} ep", run.engine_result.model, data, train_fn,
                delta=privacy["delta"], upper=privacy["epsilon"], train_seconds=seconds,
                shadows=args.shadows)

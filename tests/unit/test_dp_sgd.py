@@ -227,3 +227,29 @@ def test_per_epoch_metrics(cancer):
     acc = [e for e in events if isinstance(e, Metric) and e.name == "test_accuracy"]
     assert [e.step for e in acc] == [1, 2, 3]
     _ = replace
+
+
+def test_membership_audit_of_a_dp_run(cancer):
+    model = ModelParams(kind="logistic", epochs=3, batch_size=32, learning_rate=0.5)
+    result, events = run(cancer, model, DPParams(epsilon=1.0, audit=True))
+    audit = result.extra["audit"]
+    assert set(audit["attacks"]) == {"loss", "lira"}
+    assert audit["accountant_epsilon"] == result.privacy["epsilon"]
+    assert audit["delta"] == result.privacy["delta"]
+    for name, attack in audit["attacks"].items():
+        assert 0.0 <= attack["auc"] <= 1.0
+        assert len(attack["roc"]["fpr"]) == len(attack["roc"]["tpr"]) > 2
+        # The empirical lower bound can never exceed the accountant's upper bound.
+        assert attack["epsilon_lower_bound"] <= result.privacy["epsilon"]
+        assert result.privacy["audit"][name]["auc"] == attack["auc"]
+    assert any(isinstance(e, Log) and e.message.startswith("Membership audit") for e in events)
+
+
+def test_audit_is_a_pattern_key_and_off_in_sweeps():
+    from ppml_lab.experiments.sweep import with_epsilon
+
+    exp = experiment_from_dict({"pattern": {"name": "dp", "epsilon": 2.0, "audit": True}}, where="x.toml")
+    assert exp.params.audit is True
+    assert with_epsilon(exp, 0.5).params.audit is False
+    base = experiment_from_dict({"pattern": {"name": "baseline", "audit": True}}, where="x.toml")
+    assert base.params.audit is True

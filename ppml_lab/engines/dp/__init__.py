@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ppml_lab.data import PreparedData
+from ppml_lab.engines.audit import audit_summary, run_audit
 from ppml_lab.engines.base import CancelToken, EngineResult, EngineRun
-from ppml_lab.engines.dp.dpsgd import run_dp_sgd
+from ppml_lab.engines.dp.dpsgd import dp_sgd_train_fn, run_dp_sgd
 from ppml_lab.engines.dp.local import run_local
 from ppml_lab.engines.dp.objective import run_objective
 from ppml_lab.engines.dp.params import DPParams
 from ppml_lab.engines.events import Log
 from ppml_lab.engines.registry import register
 from ppml_lab.models import ModelParams
+from ppml_lab.privacy import accounting
 
 __all__ = ["DPEngine", "DPParams"]
 
@@ -67,6 +69,27 @@ class DPEngine:
         result: EngineResult = yield from runner(data, model, params, seed=seed, cancel=cancel)
         if warning and params.mechanism != "local":
             result.warnings.append(warning)
+        if params.audit and result.model is not None:
+            train_fn = None
+            if params.mechanism == "dp-sgd":
+                train_fn = dp_sgd_train_fn(
+                    model,
+                    noise_multiplier=float(result.privacy["noise_multiplier"]),
+                    clip_norm=params.clip_norm,
+                    n_classes=data.n_classes,
+                )
+            audit = yield from run_audit(
+                result.model,
+                data,
+                delta=float(result.privacy.get("delta") or accounting.default_delta(data.n_train)),
+                train_fn=train_fn,
+                accountant_epsilon=float(result.privacy["epsilon"]),
+                seed=seed,
+                cancel=cancel,
+                step=model.epochs,
+            )
+            result.extra["audit"] = audit
+            result.privacy["audit"] = audit_summary(audit)
         return result
 
 

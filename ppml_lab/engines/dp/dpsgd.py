@@ -20,6 +20,7 @@ from ppml_lab.engines.dp.sampling import poisson_batches
 from ppml_lab.engines.events import BudgetSpent, Log, Overhead, Progress
 from ppml_lab.models import Model, ModelParams, make_model
 from ppml_lab.privacy import accounting
+from ppml_lab.privacy.attacks import TrainFn
 
 
 def dp_sgd_step(
@@ -170,3 +171,36 @@ def run_dp_sgd(
         },
     )
 
+
+
+def dp_sgd_train_fn(
+    model: ModelParams, *, noise_multiplier: float, clip_norm: float, n_classes: int
+) -> TrainFn:
+    """A ``train_fn(X, y, rng) -> model`` that trains exactly as :func:`run_dp_sgd` does.
+
+    Same Poisson sampling (q = batch_size / n, round(1/q) steps per epoch), clipping and noise at
+    a *fixed* noise multiplier (the one the audited run used), so membership-inference shadow
+    models (LiRA) reproduce the private training procedure.
+    """
+
+    def train(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> Model:
+        n = len(y)
+        q = min(1.0, model.batch_size / n)
+        net = make_model(model, n_features=X.shape[1], n_classes=n_classes, rng=rng)
+        x_sqnorms = np.einsum("ij,ij->i", X, X)
+        steps_per_epoch = max(1, int(round(1.0 / q)))
+        for _ in range(model.epochs):
+            for idx in poisson_batches(n, q, steps_per_epoch, rng):
+                dp_sgd_step(
+                    net, X[idx], y[idx],
+                    clip_norm=clip_norm,
+                    noise_std=noise_multiplier * clip_norm,
+                    expected_batch=q * n,
+                    learning_rate=model.learning_rate,
+                    rng=rng,
+                    l2=model.l2,
+                    x_sqnorms=x_sqnorms[idx],
+                )
+        return net
+
+    return train

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ppml_lab.engines.audit import AUDIT_HELP
 from ppml_lab.params import param
 
 
@@ -71,6 +72,13 @@ class DPParams:
         choices=("pld", "rdp"),
         help="How epsilon is computed (Google's dp-accounting): PLD is tight; RDP is a slightly "
         "looser upper bound.",
+        advanced=True,
+    )
+
+    audit: bool = param(
+        False,
+        label="Membership audit",
+        help=AUDIT_HELP + " The result is compared with the accountant's epsilon.",
         advanced=True,
     )
 
