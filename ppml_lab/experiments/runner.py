@@ -44,7 +44,7 @@ class RunResult:
             overhead["time_ratio"] = overhead["seconds"] / self.baseline["seconds"]
         warnings = list(dict.fromkeys(er.warnings + self.history.warnings()))
         privacy = dict(er.privacy)
-        words = _plain_words(privacy, self.data.n_train)
+        words = plain_words(privacy, self.data.n_train)
         if words:
             privacy["in_plain_words"] = words
         return _jsonable(
@@ -80,7 +80,7 @@ class RunResult:
         )
 
 
-def _plain_words(privacy: dict[str, Any], n_train: int) -> list[str]:
+def plain_words(privacy: dict[str, Any], n_train: int) -> list[str]:
     """The privacy translator's sentences for a run's (epsilon, delta), if it has one."""
     eps, delta = privacy.get("epsilon"), privacy.get("delta")
     if not isinstance(eps, (int, float)) or not isinstance(delta, (int, float)):

@@ -549,6 +549,9 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self.results.show_result(result)
+        audit = result.engine_result.extra.get("audit") if result.engine_result else None
+        if audit:
+            self.plots.show_audit(audit)
         base_acc = result.baseline.get("test_accuracy")
         if result.experiment.pattern != "baseline":
             self.plots.set_baseline_accuracy(base_acc)

@@ -9,6 +9,7 @@ starts. Plots other than loss and accuracy appear when they have data.
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -136,7 +137,7 @@ class PartitionChartWidget(QWidget):
                     x=x, height=counts[:, c], y0=bottom, width=width, brush=color, pen=pg.mkPen("w")
                 )
                 self.plot.addItem(bar)
-                self.legend.addItem(bar, str(name))
+                self.legend.addItem(bar, html.escape(str(name)))  # '<=50K' is not a tag
                 self._bars.append(bar)
                 bottom = bottom + counts[:, c]
         elif n:
@@ -214,6 +215,16 @@ class RunPlotsWidget(QWidget):
             "Other metrics", "value", self, "Further metrics the pattern reports"
         )
         self.partition_chart = PartitionChartWidget(self)
+        self.audit_plot = _make_plot(
+            "Membership attack (ROC)", "members caught (TPR)", self,
+            "How well membership-inference attacks tell training rows from unseen rows: the "
+            "diagonal is guessing. For a DP model, the shaded region is where differential "
+            "privacy allows any attack to be (TPR <= e^ε · FPR + δ); the curves must stay in it.",
+            legend="bottom",
+        )
+        self.audit_plot.setLabel("bottom", "outsiders wrongly flagged (FPR)")
+        self.audit_plot.setXRange(0, 1, padding=0.02)
+        self.audit_plot.setYRange(0, 1, padding=0.02)
         self.baseline_line = pg.InfiniteLine(
             angle=0, pen=pg.mkPen("#555555", style=Qt.PenStyle.DashLine, width=1),
             label="plaintext baseline",
@@ -227,11 +238,13 @@ class RunPlotsWidget(QWidget):
         self._series: dict[str, _Series] = {}
         self._smooth = True
         self._next_draw = 0.0
-        self._extra_visible = {"epsilon": False, "other": False, "partition": False}
+        self._extra_visible = {"epsilon": False, "other": False, "partition": False, "audit": False}
         layout = QGridLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(6)
         self._grid = layout
+        layout.setColumnStretch(0, 1)
+        layout.setColumnStretch(1, 1)
         self._placed: list[QWidget] = []
         self._apply_visibility()
 
@@ -249,7 +262,8 @@ class RunPlotsWidget(QWidget):
                 series.curve.setSymbol("o")
                 series.symbols = True
         self.baseline_line.setVisible(False)
-        self._extra_visible = {"epsilon": False, "other": False, "partition": False}
+        self.audit_plot.clear()
+        self._extra_visible = {"epsilon": False, "other": False, "partition": False, "audit": False}
         self._apply_visibility()
 
     def add_events(self, events: Iterable[object]) -> None:
@@ -318,6 +332,37 @@ class RunPlotsWidget(QWidget):
         self._extra_visible["partition"] = True
         self._apply_visibility()
 
+    def show_audit(self, audit: Any) -> None:
+        """Draw a membership audit (``extra["audit"]`` of a run): ROC per attack and the DP bound."""
+        plot = self.audit_plot
+        plot.clear()
+        try:
+            attacks = dict(audit["attacks"])
+        except (KeyError, TypeError, ValueError):
+            return
+        grid = np.linspace(0.0, 1.0, 201)
+        plot.plot(grid, grid, pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine), name="guessing")
+        eps, delta = audit.get("accountant_epsilon"), float(audit.get("delta") or 0.0)
+        if isinstance(eps, (int, float)) and np.isfinite(eps):
+            bound = np.minimum(1.0, np.exp(float(eps)) * grid + delta)
+            upper = plot.plot(grid, bound, pen=pg.mkPen("#2e7d32", width=1.5),
+                              name=f"DP limit (ε = {eps:.2g})")
+            lower = plot.plot(grid, np.zeros_like(grid), pen=None)
+            plot.addItem(pg.FillBetweenItem(upper, lower, brush=pg.mkBrush(46, 125, 50, 70)))
+        for i, (name, attack) in enumerate(attacks.items()):
+            roc = attack.get("roc") or {}
+            fpr, tpr = np.asarray(roc.get("fpr", []), float), np.asarray(roc.get("tpr", []), float)
+            if fpr.size == 0 or fpr.size != tpr.size:
+                continue
+            auc = attack.get("auc")
+            label = f"{html.escape(str(name))} attack" + (f" (AUC {auc:.2f})" if auc is not None else "")
+            color = PALETTE[(i + 1) % len(PALETTE)]  # PALETTE[0] is the DP limit's green
+            plot.plot(fpr, tpr, pen=pg.mkPen(color, width=2), name=label)
+        plot.setXRange(0, 1, padding=0.02)
+        plot.setYRange(0, 1, padding=0.02)
+        self._extra_visible["audit"] = True
+        self._apply_visibility()
+
     def set_baseline_accuracy(self, value: float | None) -> None:
         """Draw the plaintext test accuracy as a dashed reference line (None hides it)."""
         if value is None or not np.isfinite(value):
@@ -380,13 +425,14 @@ class RunPlotsWidget(QWidget):
             ("epsilon", self.epsilon_plot),
             ("partition", self.partition_chart),
             ("other", self.other_plot),
+            ("audit", self.audit_plot),
         ):
             (shown if self._extra_visible[key] else hidden).append(widget)
         if shown == self._placed:
             return
         for widget in self._placed:
             self._grid.removeWidget(widget)
-        for row in range(3):
+        for row in range(4):
             self._grid.setRowStretch(row, 0)
         for index, widget in enumerate(shown):
             row, col = divmod(index, 2)

@@ -220,10 +220,29 @@ class ResultsPanel(QWidget):
             ][:4]
             text = ", ".join(parts) if parts else "see details"
             lines.append(f"Privacy: {text}" + (f" <span style='color:#666'>({'; '.join(extra)})</span>" if extra else ""))
+            words = _plain_words(privacy, result.data.n_train if result.data is not None else 0)
+            if words:
+                lines.append(f"<i>In plain words:</i> {html.escape(words[0])}")
         elif status != "cancelled" and er is not None:
+            protects = getattr(_engine_class(pattern), "protects", "")
             lines.append(
-                "<span style='color:#666'>Privacy: no formal guarantee for this pattern.</span>"
+                "<span style='color:#666'>Privacy: no formal (epsilon) guarantee for this pattern."
+                + (f" What it protects: {html.escape(protects)}" if protects else "")
+                + "</span>"
             )
+        audit = er.extra.get("audit") if er is not None else None
+        if isinstance(audit, dict) and audit.get("attacks"):
+            parts = [
+                f"{html.escape(str(name))}: AUC {a.get('auc', float('nan')):.3f}, "
+                f"ε ≥ {a.get('epsilon_lower_bound', float('nan')):.2f}"
+                for name, a in audit["attacks"].items()
+            ]
+            eps = audit.get("accountant_epsilon")
+            tail = (
+                f" — proven upper bound ε = {eps:.3g}" if isinstance(eps, (int, float))
+                else " — no privacy guarantee to compare with"
+            )
+            lines.append(f"Membership audit: {'; '.join(parts)}{tail}")
         data = result.data
         if data is not None:
             lines.append(
@@ -235,7 +254,7 @@ class ResultsPanel(QWidget):
         if overhead:
             for kind, value in overhead.items():
                 if kind not in self._overheads and isinstance(value, (int, float)):
-                    unit = "s" if kind == "seconds" else ("bytes" if "bytes" in kind else "")
+                    unit = "s" if kind.endswith("seconds") else ("bytes" if "bytes" in kind else "")
                     self._overheads[kind] = Overhead(step=-1, kind=kind, value=float(value), unit=unit)
             self._fill_overheads()
         warnings = list(er.warnings) if er is not None else []
@@ -257,3 +276,22 @@ class ResultsPanel(QWidget):
             for col, item in enumerate(items):
                 item.setToolTip(f"{event.kind} = {event.value:g} {event.unit}")
                 self.overhead_table.setItem(row, col, item)
+
+
+def _plain_words(privacy: dict[str, Any], n_train: int) -> list[str]:
+    """The privacy translator's sentences for the run (as in the results document)."""
+    from ppml_lab.experiments.runner import plain_words as words
+
+    try:
+        return words(privacy, n_train)
+    except ValueError:
+        return []
+
+
+def _engine_class(pattern: str) -> Any:
+    from ppml_lab.engines.registry import get_engine
+
+    try:
+        return type(get_engine(pattern))
+    except ValueError:
+        return None

@@ -147,6 +147,7 @@ def run_federated(
     bytes_up_total = bytes_down_total = 0
     engine_seconds = 0.0
     dropped_total = 0
+    transport_totals: dict[str, float] = {}
     metrics: dict[str, float] = {}
     round_times: list[float] = []
     for rnd in range(1, params.rounds + 1):
@@ -229,8 +230,10 @@ def run_federated(
         yield Overhead(step=rnd, kind="bytes_down", value=float(bytes_down_total), unit="B")
         yield Overhead(step=rnd, kind="bytes_sent", value=float(bytes_up_total + bytes_down_total), unit="B")
         yield Overhead(step=rnd, kind="seconds", value=engine_seconds, unit="s")
-        for key, value in report.extra.items():
-            yield Overhead(step=rnd, kind=key, value=float(value), unit="")
+        for key, value in report.extra.items():  # transport costs, cumulative like the bytes
+            transport_totals[key] = transport_totals.get(key, 0.0) + float(value)
+            unit = "s" if key.endswith("seconds") else ("B" if key.endswith("bytes") else "")
+            yield Overhead(step=rnd, kind=key, value=transport_totals[key], unit=unit)
         yield Progress(step=rnd, total=params.rounds, message=f"round {rnd}/{params.rounds}")
     extra: dict[str, object] = {"partition": summary, "round_seconds": round_times}
     if local_test_idx:
@@ -248,6 +251,7 @@ def run_federated(
             "bytes_sent": float(bytes_up_total + bytes_down_total),
             "seconds_per_round": engine_seconds / max(1, len(round_times)),
             "clients_dropped": float(dropped_total),
+            **transport_totals,
         },
         extra=extra,
     )

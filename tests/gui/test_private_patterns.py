@@ -1,0 +1,92 @@
+"""The real DP and federated engines in the window: forms from metadata, live curves, the
+partition chart, the membership-audit view and bad settings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ppml_lab.ui.qt_main_window import MainWindow
+
+
+def load(window: MainWindow, qtbot, source: str) -> None:  # noqa: ANN001
+    with qtbot.waitSignal(window.dataset_loaded, timeout=15_000):
+        window.load_source(source)
+    qtbot.waitUntil(lambda: not window.is_busy, timeout=5000)
+
+
+def run_to_end(window: MainWindow, qtbot, timeout: int = 60_000):  # noqa: ANN001, ANN201
+    with qtbot.waitSignal(window.run_finished, timeout=timeout) as blocker:
+        assert window.start_run()
+    assert not window.is_busy
+    return blocker.args[0]
+
+
+def test_dp_form_comes_from_the_metadata_and_a_run_draws_the_budget(window, qtbot, messages) -> None:
+    load(window, qtbot, "builtin:breast_cancer")
+    window.pattern_panel.set_pattern("dp", {"epsilon": 2.0, "audit": True})
+    form = window.pattern_panel.pattern_form
+    for name in ("mechanism", "epsilon", "delta", "clip_norm", "accountant", "noise_multiplier", "audit"):
+        assert form.editor(name) is not None, name
+    assert "smaller is more private" in form.editor("epsilon").toolTip()
+    window.pattern_panel.model_form.editor("epochs").setValue(4)
+    result = run_to_end(window, qtbot)
+    assert result.status == "completed"
+    plots = window.plots
+    xs, eps = plots.series("epsilon")
+    assert list(xs) == [1, 2, 3, 4] and np.all(np.diff(eps) >= 0)
+    assert eps[-1] == pytest.approx(result.engine_result.privacy["epsilon"])
+    assert not plots.epsilon_plot.isHidden()
+    summary = window.results.summary_label.text()
+    assert "In plain words" in summary and "Membership audit" in summary
+    assert not plots.audit_plot.isHidden()
+    assert messages.texts == []
+
+
+def test_federated_run_draws_rounds_and_the_split(window, qtbot, messages) -> None:
+    load(window, qtbot, "builtin:breast_cancer")
+    window.pattern_panel.set_pattern(
+        "federated", {"clients": 6, "rounds": 5, "partition": "dirichlet", "alpha": 0.5,
+                      "secure_aggregation": True}
+    )
+    result = run_to_end(window, qtbot)
+    assert result.status == "completed"
+    plots = window.plots
+    assert plots.point_count("test_accuracy") == 5
+    assert not plots.partition_chart.isHidden()
+    assert len(plots.partition_chart.rows) == 6 and sum(plots.partition_chart.rows) == result.data.n_train
+    kinds = [window.results.overhead_table.item(r, 0).text()
+             for r in range(window.results.overhead_table.rowCount())]
+    assert "bytes sent" in kinds and "secagg seconds" in kinds
+    assert "What it protects" in window.results.summary_label.text()
+    assert messages.texts == []
+
+
+def test_more_clients_than_rows_is_a_message_not_a_crash(window, qtbot, messages) -> None:
+    load(window, qtbot, "builtin:wine")  # 142 training rows
+    window.pattern_panel.set_pattern("federated", {"clients": 500, "rounds": 2})
+    run_to_end(window, qtbot)
+    assert window.state.startswith("Failed")
+    assert any("at most 142 clients" in t for t in messages.texts)
+    assert not window.is_busy and window.run_action.isEnabled()
+
+
+def test_audit_view_draws_the_dp_limit(qtbot) -> None:
+    from ppml_lab.ui.qt_plots import RunPlotsWidget
+
+    plots = RunPlotsWidget()
+    qtbot.addWidget(plots)
+    roc = {"fpr": [0.0, 0.1, 0.5, 1.0], "tpr": [0.0, 0.2, 0.6, 1.0]}
+    audit = {"attacks": {"loss": {"auc": 0.55, "roc": roc}, "lira": {"auc": 0.6, "roc": roc}},
+             "accountant_epsilon": 1.0, "delta": 1e-5}
+    plots.show_audit(audit)
+    assert not plots.audit_plot.isHidden()
+    names = [item.name() for item in plots.audit_plot.getPlotItem().listDataItems() if item.name()]
+    assert names[:2] == ["guessing", "DP limit (ε = 1)"]
+    assert "loss attack (AUC 0.55)" in names and "lira attack (AUC 0.60)" in names
+    limit = plots.audit_plot.getPlotItem().listDataItems()[1]
+    x, y = limit.getData()
+    assert y == pytest.approx(np.minimum(1.0, np.e * x + 1e-5))
+    plots.show_audit({"attacks": "garbage"})  # a malformed payload draws nothing, no crash
+    plots.reset()
+    assert plots.audit_plot.isHidden()
