@@ -164,6 +164,48 @@ def test_ledger_matches_epsilon_for_exactly() -> None:
         ledger.step(-1)
 
 
+@pytest.mark.parametrize(
+    ("sigma", "q", "per_epoch", "epochs", "delta"),
+    [
+        (8.0, ADULT_Q, ADULT_STEPS_PER_EPOCH, 6, 1e-5),  # epsilon ~0.1: the finest live grid
+        (2.0, ADULT_Q, ADULT_STEPS_PER_EPOCH, 8, 1e-5),  # epsilon ~0.6
+        (3.0, 0.05, 10, 6, 1e-5),  # epsilon ~0.5, fewer steps per epoch
+        (2.0, 0.2, 1, 8, 1e-4),  # epsilon ~1.2, DP-FedAvg-like: one release a round
+    ],
+)
+def test_live_curve_is_a_close_monotone_upper_bound(sigma, q, per_epoch, epochs, delta) -> None:
+    for planned in (epochs * per_epoch, None):
+        ledger = PrivacyLedger(
+            noise_multiplier=sigma, sample_rate=q, delta=delta, planned_steps=planned
+        )
+        steps = [e * per_epoch for e in range(1, epochs)]
+        live = [ledger.live_epsilon_after(s) for s in steps]
+        exact = [
+            epsilon_for(noise_multiplier=sigma, sample_rate=q, steps=s, delta=delta) for s in steps
+        ]
+        final = ledger.epsilon_after(epochs * per_epoch)
+        # Never below the exact value (it is an upper bound), and close to it.
+        assert all(e <= v <= e * 1.015 for v, e in zip(live, exact)), (live, exact)
+        assert live == sorted(live) and live[-1] <= final
+        assert ledger.live_epsilon_after(0) == 0.0
+    # Queries out of order or with uneven gaps stay upper bounds.
+    ledger = PrivacyLedger(noise_multiplier=sigma, sample_rate=q, delta=delta)
+    for s in (3 * per_epoch, per_epoch, 2 * per_epoch + 1, 5 * per_epoch):
+        exact = epsilon_for(noise_multiplier=sigma, sample_rate=q, steps=s, delta=delta)
+        assert exact <= ledger.live_epsilon_after(s) <= exact * 1.015
+
+
+def test_live_curve_is_capped_by_the_planned_final_epsilon(monkeypatch) -> None:
+    # Even a (hypothetically) loose live value may not rise above the exact final epsilon:
+    # the true epsilon at fewer steps is at most the final one.
+    real = PrivacyLedger.final_epsilon
+    ledger = PrivacyLedger(noise_multiplier=2.0, sample_rate=0.05, delta=1e-5, planned_steps=100)
+    final = real(ledger)
+    monkeypatch.setattr(PrivacyLedger, "final_epsilon", lambda self: 0.5 * final)
+    assert ledger.live_epsilon_after(99) == 0.5 * final
+    assert ledger.epsilon_after(100) == final
+
+
 def test_ledger_with_rdp_and_validation() -> None:
     ledger = PrivacyLedger(noise_multiplier=1.5, sample_rate=0.1, delta=1e-3, accountant="rdp")
     eps = ledger.epsilon_after(50)
