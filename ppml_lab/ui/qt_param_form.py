@@ -10,12 +10,16 @@ declared type             editor
                           and steps 1-2-5 when ``log_scale``)
 ``choices``               QComboBox
 ``bool``                  QCheckBox
-``str``                   QLineEdit
+``str``                   an editable QComboBox (:meth:`ParamFormWidget.set_suggestions` fills
+                          its list, e.g. with the dataset's columns); empty means None
 ``X | None`` (optional)   a "set" checkbox in front of the editor; unchecked means None
 ========================  ===============================================================
 
 Fields marked ``advanced`` go into a collapsible "Advanced" section. The help text and the
-allowed range are the tooltip. :meth:`ParamFormWidget.build` validates through
+allowed range are the tooltip. An optional ``hints`` callable (see
+:mod:`ppml_lab.ui.param_rules`) says which fields do not apply to the current values: they are
+greyed out with the reason in their tooltip, count as empty when optional, and a short note
+under the form explains the choice. :meth:`ParamFormWidget.build` validates through
 :func:`ppml_lab.params.from_mapping`, so the form works for any parameter dataclass, including
 ones registered by engines written later.
 """
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -45,6 +49,9 @@ from PySide6.QtWidgets import (
 )
 
 from ppml_lab.params import ParamError, ParamSpec, describe, from_mapping
+from ppml_lab.ui.param_rules import FormHints
+
+HintsProvider = Callable[[Mapping[str, Any]], FormHints]
 
 _INT_LIMIT = 2**31 - 1
 _FLOAT_LIMIT = 1e300
@@ -189,9 +196,14 @@ class _FieldEditor:
         self.editor = self._make_editor(spec, parent)
         self.editor.setObjectName(f"param_{spec.name}")
         tip = tooltip_for(spec)
+        self.base_tip = tip
         self.editor.setToolTip(tip)
+        self.label: QLabel | None = None
+        self.disabled_reason = ""
+        self.unset_text = "not set"
         self.set_box: QCheckBox | None = None
-        if spec.optional:
+        # A text field needs no "set" box: empty text already means "not set".
+        if spec.optional and not self.is_text:
             self.set_box = QCheckBox("set", parent)
             self.set_box.setObjectName(f"param_{spec.name}_set")
             self.set_box.setToolTip(
@@ -205,9 +217,23 @@ class _FieldEditor:
             row.addWidget(self.set_box)
         row.addWidget(self.editor, 1)
         self.set_value(spec.default)
+        if self.is_text:
+            self._show_unset(True)  # the placeholder says what empty means
+
+    @property
+    def is_text(self) -> bool:
+        """A free-text field (an editable combo box offering suggestions)."""
+        return self.spec.choices is None and self.spec.type is str
 
     @staticmethod
     def _make_editor(spec: ParamSpec, parent: QWidget) -> QWidget:
+        if spec.choices is None and spec.type is str:
+            text = QComboBox(parent)
+            text.setEditable(True)
+            text.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            text.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            text.setMinimumContentsLength(8)
+            return text
         if spec.choices is not None:
             combo = QComboBox(parent)
             for choice in spec.choices:
@@ -246,6 +272,8 @@ class _FieldEditor:
     @property
     def changed_signal(self) -> Any:
         e = self.editor
+        if isinstance(e, QComboBox) and self.is_text:
+            return e.editTextChanged
         if isinstance(e, QComboBox):
             return e.currentIndexChanged
         if isinstance(e, QCheckBox):
@@ -258,7 +286,18 @@ class _FieldEditor:
         """The value shown, in the declared type (None when an optional field is not set)."""
         if self.set_box is not None and not self.set_box.isChecked():
             return None
+        if self.disabled_reason and self.spec.optional:
+            return None  # a greyed-out optional field does not apply: it counts as empty
+        return self.raw_value()
+
+    def raw_value(self) -> Any:
+        """The value shown, even when the field does not apply (None when not set)."""
+        if self.set_box is not None and not self.set_box.isChecked():
+            return None
         e = self.editor
+        if isinstance(e, QComboBox) and self.is_text:
+            text = e.currentText().strip()
+            return None if self.spec.optional and not text else text
         if isinstance(e, QAbstractSpinBox) and e.hasFocus():
             # Text typed but not yet committed (Ctrl+R pressed inside the box) still counts.
             e.interpretText()
@@ -281,14 +320,52 @@ class _FieldEditor:
                 self.editor.setValue(_suggested_value(self.spec, self.editor))
 
     def _show_unset(self, unset: bool) -> None:
-        """An unset optional editor reads "not set" instead of an arbitrary number."""
+        """An unset optional editor says what empty means instead of showing a number."""
         e = self.editor
         if isinstance(e, (QSpinBox, QDoubleSpinBox)):
-            e.setSpecialValueText("not set" if unset else "")
+            e.setSpecialValueText(self.unset_text if unset else "")
             if unset:
                 e.setValue(e.minimum())  # the special text shows at the minimum
         elif isinstance(e, QLineEdit):
-            e.setPlaceholderText("not set" if unset else "")
+            e.setPlaceholderText(self.unset_text if unset else "")
+        elif isinstance(e, QComboBox) and e.lineEdit() is not None:
+            e.lineEdit().setPlaceholderText(self.unset_text)
+
+    def set_unset_text(self, text: str) -> None:
+        """What an empty optional field means, e.g. "auto: 1/(10 × rows)"."""
+        text = text or "not set"
+        if text == self.unset_text:
+            return
+        self.unset_text = text
+        unset = self.set_box is not None and not self.set_box.isChecked()
+        if unset or self.is_text:
+            self._show_unset(unset or self.is_text)
+
+    def set_disabled_reason(self, reason: str) -> None:
+        """Grey the field out (with ``reason`` in its tooltip) or, for "", enable it again."""
+        if reason == self.disabled_reason:
+            return
+        self.disabled_reason = reason
+        tip = self.base_tip + (f"\n\nNot used now: {reason}." if reason else "")
+        self.widget.setEnabled(not reason)
+        self.editor.setToolTip(tip)
+        if self.label is not None:
+            self.label.setEnabled(not reason)
+            self.label.setToolTip(tip)
+
+    def set_suggestions(self, items: Sequence[str]) -> None:
+        """Offer ``items`` in a text field's drop-down list, keeping the text typed."""
+        e = self.editor
+        if not (isinstance(e, QComboBox) and self.is_text):
+            return
+        current = e.currentText()
+        was = e.blockSignals(True)
+        try:
+            e.clear()
+            e.addItems([str(i) for i in items])
+            e.setEditText(current)
+        finally:
+            e.blockSignals(was)
 
     def set_value(self, value: Any) -> None:
         if self.set_box is not None:
@@ -297,9 +374,12 @@ class _FieldEditor:
             self.set_box.blockSignals(was)
             self.editor.setEnabled(value is not None)
             self._show_unset(value is None)
+        e = self.editor
+        if isinstance(e, QComboBox) and self.is_text:
+            e.setEditText("" if value is None else str(value))
+            return
         if value is None:
             return
-        e = self.editor
         if isinstance(e, QComboBox):
             index = e.findData(value)
             if index < 0:
@@ -327,6 +407,10 @@ class ParamFormWidget(QWidget):
         Initial values (by field name); missing ones show the defaults.
     where : str
         Prefix for validation messages, e.g. ``"Model: "``.
+    hints : callable, optional
+        ``hints(raw_values) -> FormHints``: which fields do not apply now and why, what an empty
+        optional field means, and notes to show under the form (see
+        :mod:`ppml_lab.ui.param_rules`). Asked again after every edit.
 
     Signals
     -------
@@ -343,10 +427,12 @@ class ParamFormWidget(QWidget):
         *,
         values: Mapping[str, Any] | None = None,
         where: str = "",
+        hints: HintsProvider | None = None,
     ) -> None:
         super().__init__(parent)
         self.params_cls = params_cls
         self.where = where
+        self._hints = hints
         self.specs = describe(params_cls)
         self._fields: dict[str, _FieldEditor] = {}
         layout = QVBoxLayout(self)
@@ -371,13 +457,21 @@ class ParamFormWidget(QWidget):
             field = _FieldEditor(spec, self)
             self._fields[spec.name] = field
             label = QLabel(spec.label + ":", self)
+            label.setObjectName(f"label_{spec.name}")
             label.setToolTip(field.editor.toolTip())
             label.setBuddy(field.editor)
+            field.label = label
             form = advanced_form if spec.advanced and advanced_form is not None else basic
             form.addRow(label, field.widget)
             field.changed_signal.connect(self._on_field_changed)
             if field.set_box is not None:
                 field.set_box.toggled.connect(self._on_field_changed)
+        self.notes_label = QLabel(self)
+        self.notes_label.setObjectName("hintLabel")
+        self.notes_label.setWordWrap(True)
+        self.notes_label.setVisible(False)
+        self.notes_label.setToolTip("How the settings above are used with the current choices")
+        layout.insertWidget(1, self.notes_label)  # under the basic fields, above "Advanced"
         self.error_label = QLabel(self)
         self.error_label.setObjectName("errorLabel")
         self.error_label.setWordWrap(True)
@@ -386,6 +480,9 @@ class ParamFormWidget(QWidget):
         layout.addWidget(self.error_label)
         if values:
             self.set_values(values)
+        else:
+            self.refresh_hints()
+            self.validate()
 
     def editor(self, name: str) -> QWidget:
         """The editor widget of parameter ``name`` (for tests and focus)."""
@@ -396,8 +493,40 @@ class ParamFormWidget(QWidget):
         return self._fields[name].set_box
 
     def values(self) -> dict[str, Any]:
-        """The raw values shown, by field name (None for unset optional fields)."""
+        """The values that apply, by field name (None for unset or greyed-out optional fields)."""
         return {name: f.value() for name, f in self._fields.items()}
+
+    def raw_values(self) -> dict[str, Any]:
+        """The values shown, including those of fields that do not apply now."""
+        return {name: f.raw_value() for name, f in self._fields.items()}
+
+    def disabled_reason(self, name: str) -> str:
+        """Why field ``name`` is greyed out ("" when it applies)."""
+        return self._fields[name].disabled_reason
+
+    def set_hints_provider(self, hints: HintsProvider | None) -> None:
+        """Replace the hints callable and apply it."""
+        self._hints = hints
+        self.refresh_hints()
+        self.validate()
+
+    def refresh_hints(self) -> None:
+        """Ask the hints callable again and grey out, explain and annotate accordingly."""
+        hints = self._hints(self.raw_values()) if self._hints is not None else FormHints()
+        for name, field in self._fields.items():
+            field.set_unset_text(hints.unset_text.get(name, "not set"))
+            field.set_disabled_reason(hints.disabled.get(name, ""))
+        off = [self._fields[n].spec.label for n in self._fields if hints.disabled.get(n)]
+        lines = list(hints.notes)
+        if off:
+            lines.append("Greyed out (not used with these choices): " + ", ".join(off) + ".")
+        self.notes_label.setText("\n".join(lines))
+        self.notes_label.setVisible(bool(lines))
+
+    def set_suggestions(self, name: str, items: Sequence[str]) -> None:
+        """Offer ``items`` (e.g. the dataset's columns) in text field ``name``'s drop-down."""
+        if name in self._fields:
+            self._fields[name].set_suggestions(items)
 
     def set_values(self, values: Mapping[str, Any]) -> None:
         """Show ``values`` (unknown keys are ignored; missing keys keep their current value)."""
@@ -409,6 +538,7 @@ class ParamFormWidget(QWidget):
         finally:
             for f, was in zip(self._fields.values(), blockers):
                 f.editor.blockSignals(was)
+        self.refresh_hints()
         self.validate()
 
     def build(self) -> Any:
@@ -441,6 +571,7 @@ class ParamFormWidget(QWidget):
 
     @Slot()
     def _on_field_changed(self) -> None:
+        self.refresh_hints()
         self.validate()
         self.changed.emit()
 
