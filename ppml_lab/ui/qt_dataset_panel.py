@@ -371,6 +371,25 @@ class DatasetPanel(QWidget):
                 include.append(name)
         return self._table.source, self.target(), tuple(exclude), tuple(include)
 
+    def feature_columns(self) -> list[tuple[str, str]]:
+        """The ticked feature columns as ``(name, description)``, fewest distinct values first.
+
+        Used to offer a column where a setting names one (the federated 'column' split): a
+        column with few values (a site, a region) is the likely choice.
+        """
+        out: list[tuple[int, str, str]] = []
+        for row in range(self.columns_list.count()):
+            item = self.columns_list.item(row)
+            if item.checkState() != Qt.CheckState.Checked:
+                continue
+            name = str(item.data(Qt.ItemDataRole.UserRole))
+            info = self._schema.get(name)
+            n_unique = info.n_unique if info is not None else 0
+            kind = info.kind if info is not None else "column"
+            out.append((n_unique, name, f"{kind}, {n_unique:,} distinct values"))
+        out.sort(key=lambda t: t[0])
+        return [(name, text) for _, name, text in out]
+
     def column_item(self, name: str) -> QListWidgetItem | None:
         """The list item of column ``name`` (None for the target or an unknown name)."""
         for row in range(self.columns_list.count()):

@@ -42,6 +42,7 @@ from ppml_lab.experiments.config import (
 )
 from ppml_lab.experiments.runner import RunResult, run_experiment
 from ppml_lab.params import ParamError
+from ppml_lab.ui.qt_audit import AuditViewWidget
 from ppml_lab.ui.qt_dataset_panel import (
     FILE_FILTER,
     DataPreviewWidget,
@@ -124,7 +125,7 @@ class MainWindow(QMainWindow):
 
         self.dataset_panel.source_requested.connect(self._on_dataset_panel_source_requested)
         self.dataset_panel.open_file_requested.connect(self._on_open_data_triggered)
-        self.dataset_panel.selection_changed.connect(self._on_settings_changed)
+        self.dataset_panel.selection_changed.connect(self._on_dataset_panel_selection_changed)
         self.pattern_panel.settings_changed.connect(self._on_settings_changed)
         self._restore_settings()
         self._set_state("Ready")
@@ -172,14 +173,20 @@ class MainWindow(QMainWindow):
         run_page.setStretchFactor(0, 3)
         run_page.setStretchFactor(1, 1)
         run_page.setChildrenCollapsible(False)
-        run_page.setSizes([600, 230])
-        self.results.setMinimumHeight(130)
+        run_page.setSizes([560, 290])
+        self.results.setMinimumHeight(150)
+        self.audit_view = AuditViewWidget(self)
         self.view_tabs = QTabWidget(self)
         self.view_tabs.setObjectName("viewTabs")
         self.view_tabs.addTab(self.preview, "Data preview")
         self.view_tabs.addTab(run_page, "Training")
+        self.view_tabs.addTab(self.audit_view, "Membership audit")
         self.view_tabs.setTabToolTip(0, "The first rows of the loaded table")
         self.view_tabs.setTabToolTip(1, "Live curves of the run and its results")
+        self.view_tabs.setTabToolTip(
+            2, "Membership-inference attacks against the trained model, next to what the DP "
+            "guarantee allows (run with 'Membership audit' ticked)"
+        )
         self.run_splitter = run_page
 
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -419,9 +426,13 @@ class MainWindow(QMainWindow):
         self._progress = None
         self.plots.reset()
         self.plots.set_smooth(False)
+        self.plots.set_step_label(_step_name(experiment))
+        self.plots.set_epsilon_target(_target_epsilon(experiment.params))
+        self.audit_view.clear()
         self.results.clear("<b>Preparing the data…</b>")
         self.view_tabs.setCurrentIndex(1)
-        self.run_progress.setRange(0, max(1, experiment.model.epochs))
+        steps = getattr(experiment.params, "rounds", None) or experiment.model.epochs
+        self.run_progress.setRange(0, max(1, int(steps)))
         self.run_progress.setValue(0)
         self.run_progress.setFormat("%v / %m")
         self.run_progress.setVisible(True)
@@ -484,6 +495,7 @@ class MainWindow(QMainWindow):
         self.dataset_panel.set_loading(None)
         self.dataset_panel.set_table(table, inspected.schema)
         self.preview.set_table(table, inspected.schema)
+        self.pattern_panel.set_columns(self.dataset_panel.feature_columns())
         if self._pending_selection is not None:
             self._apply_selection(self._pending_selection)
             self._pending_selection = None
@@ -551,7 +563,7 @@ class MainWindow(QMainWindow):
         self.results.show_result(result)
         audit = result.engine_result.extra.get("audit") if result.engine_result else None
         if audit:
-            self.plots.show_audit(audit)
+            self.audit_view.set_audit(audit)
         base_acc = result.baseline.get("test_accuracy")
         if result.experiment.pattern != "baseline":
             self.plots.set_baseline_accuracy(base_acc)
@@ -712,6 +724,12 @@ class MainWindow(QMainWindow):
     def _on_settings_changed(self) -> None:
         self._update_actions()
 
+    @Slot()
+    def _on_dataset_panel_selection_changed(self) -> None:
+        if self.table is not None:
+            self.pattern_panel.set_columns(self.dataset_panel.feature_columns())
+        self._update_actions()
+
     # ================================================================ helpers ===============
 
     @staticmethod
@@ -834,6 +852,19 @@ class MainWindow(QMainWindow):
             self._close_pending = False
             self._paint_timer.stop()
             self.close()
+
+
+def _step_name(experiment: Experiment) -> str:
+    """What one step of the run is, for the x axes: federated runs count rounds."""
+    return "round" if hasattr(experiment.params, "rounds") else "epoch"
+
+
+def _target_epsilon(params: Any) -> float | None:
+    """The epsilon a run aims at (drawn as the target line), None when it has none."""
+    if getattr(params, "noise_multiplier", None) is not None:
+        return None  # the run reports the epsilon it spends; there is no target
+    value = getattr(params, "epsilon", None)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _slug(name: str) -> str:

@@ -353,7 +353,7 @@ class _FieldEditor:
             self.label.setEnabled(not reason)
             self.label.setToolTip(tip)
 
-    def set_suggestions(self, items: Sequence[str]) -> None:
+    def set_suggestions(self, items: Sequence[str], tips: Sequence[str] = ()) -> None:
         """Offer ``items`` in a text field's drop-down list, keeping the text typed."""
         e = self.editor
         if not (isinstance(e, QComboBox) and self.is_text):
@@ -363,6 +363,8 @@ class _FieldEditor:
         try:
             e.clear()
             e.addItems([str(i) for i in items])
+            for i, tip in enumerate(tips):
+                e.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
             e.setEditText(current)
         finally:
             e.blockSignals(was)
@@ -523,10 +525,15 @@ class ParamFormWidget(QWidget):
         self.notes_label.setText("\n".join(lines))
         self.notes_label.setVisible(bool(lines))
 
-    def set_suggestions(self, name: str, items: Sequence[str]) -> None:
+    def set_suggestions(self, name: str, items: Sequence[str], tips: Sequence[str] = ()) -> None:
         """Offer ``items`` (e.g. the dataset's columns) in text field ``name``'s drop-down."""
         if name in self._fields:
-            self._fields[name].set_suggestions(items)
+            self._fields[name].set_suggestions(items, tips)
+
+    def suggestions(self, name: str) -> list[str]:
+        """The items text field ``name`` offers."""
+        e = self._fields[name].editor
+        return [e.itemText(i) for i in range(e.count())] if isinstance(e, QComboBox) else []
 
     def set_values(self, values: Mapping[str, Any]) -> None:
         """Show ``values`` (unknown keys are ignored; missing keys keep their current value)."""

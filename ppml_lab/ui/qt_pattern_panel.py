@@ -2,13 +2,15 @@
 
 The pattern list comes from :func:`ppml_lab.engines.registry.engine_names`, so engines added
 later (DP, federated, ...) appear without changes here. When the pattern changes, its settings
-form is rebuilt from ``describe(engine.Params)``.
+form is rebuilt from ``describe(engine.Params)``. :mod:`ppml_lab.ui.param_rules` says which
+fields apply to the current choices (both forms grey out the others and say why), and text
+fields that name a column (``partition_column``) offer the dataset's columns.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
 from ppml_lab.engines.registry import engine_names, get_engine
 from ppml_lab.models import ModelParams
 from ppml_lab.params import to_mapping
+from ppml_lab.ui.param_rules import FormHints, is_column_field, model_hints, pattern_hints
 from ppml_lab.ui.qt_param_form import ParamFormWidget
 
 
@@ -84,15 +87,18 @@ class PatternPanel(QWidget):
             "exactly."
         )
 
-        self.model_form = ParamFormWidget(ModelParams, self, where="Model: ")
+        self._columns: list[tuple[str, str]] = []
+        self.pattern_form: ParamFormWidget | None = None
+        self.model_form = ParamFormWidget(
+            ModelParams, self, where="Model: ", hints=self._model_form_hints
+        )
         self.model_form.setToolTip("How the model is trained; the same for every pattern")
-        self.pattern_box = QGroupBox("Pattern settings", self)
+        self.pattern_box = QGroupBox(f"{get_engine(self.pattern_name()).label} settings", self)
         self.pattern_box.setToolTip("Settings of the selected privacy pattern")
         self._pattern_layout = QVBoxLayout(self.pattern_box)
-        self.pattern_form: ParamFormWidget = ParamFormWidget(
-            get_engine(self.pattern_name()).Params, self.pattern_box, where="Pattern: "
-        )
+        self.pattern_form = self._make_pattern_form()
         self._pattern_layout.addWidget(self.pattern_form)
+        self.model_form.refresh_hints()
 
         pattern_box = QGroupBox("Privacy pattern", self)
         pattern_box.setToolTip(self.pattern_combo.toolTip())
@@ -127,7 +133,6 @@ class PatternPanel(QWidget):
 
         self.pattern_combo.currentIndexChanged.connect(self._on_pattern_combo_changed)
         self.model_form.changed.connect(self.settings_changed)
-        self.pattern_form.changed.connect(self.settings_changed)
         self.seed_spin.valueChanged.connect(self.settings_changed)
         self._show_engine_text()
 
@@ -148,6 +153,7 @@ class PatternPanel(QWidget):
             self.pattern_combo.setCurrentIndex(index)  # rebuilds the form
         if values:
             self.pattern_form.set_values(values)
+            self.model_form.refresh_hints()
 
     def model_params(self) -> ModelParams:
         """The model settings (raises ParamError with a readable message)."""
@@ -157,6 +163,13 @@ class PatternPanel(QWidget):
         """The pattern's Params instance (raises ParamError with a readable message)."""
         return self.pattern_form.build()
 
+    def set_columns(self, columns: Sequence[str | tuple[str, str]]) -> None:
+        """The dataset's feature columns (names, or ``(name, description)``), offered by fields
+        that name a column.
+        """
+        self._columns = [(c, "") if isinstance(c, str) else (str(c[0]), str(c[1])) for c in columns]
+        self._offer_columns()
+
     def set_experiment(self, experiment: Any) -> None:
         """Show an :class:`~ppml_lab.experiments.config.Experiment`'s settings."""
         self.set_pattern(experiment.pattern, to_mapping(experiment.params))
@@ -165,6 +178,38 @@ class PatternPanel(QWidget):
         self.name_edit.setText(experiment.name)
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _make_pattern_form(self) -> ParamFormWidget:
+        form = ParamFormWidget(
+            get_engine(self.pattern_name()).Params, self.pattern_box, where="Pattern: ",
+            hints=self._pattern_form_hints,
+        )
+        form.changed.connect(self._on_pattern_form_changed)
+        self.pattern_form = form
+        self._offer_columns()
+        return form
+
+    def _offer_columns(self) -> None:
+        form = self.pattern_form
+        if form is None:
+            return
+        for spec in form.specs:
+            if spec.type is str and spec.choices is None and is_column_field(spec.name):
+                form.set_suggestions(
+                    spec.name, [c for c, _ in self._columns], [t for _, t in self._columns]
+                )
+
+    def _pattern_form_hints(self, values: Mapping[str, Any]) -> FormHints:
+        return pattern_hints(self.pattern_name(), values)
+
+    def _model_form_hints(self, values: Mapping[str, Any]) -> FormHints:
+        pattern_values = self.pattern_form.raw_values() if self.pattern_form is not None else {}
+        return model_hints(self.pattern_name(), pattern_values, values)
+
+    @Slot()
+    def _on_pattern_form_changed(self) -> None:
+        self.model_form.refresh_hints()  # e.g. "objective ignores epochs" depends on the mechanism
+        self.settings_changed.emit()
 
     def _show_engine_text(self) -> None:
         engine = get_engine(self.pattern_name())
@@ -180,12 +225,13 @@ class PatternPanel(QWidget):
     def _on_pattern_combo_changed(self, index: int) -> None:
         engine = get_engine(self.pattern_name())
         old = self.pattern_form
-        self._pattern_layout.removeWidget(old)
-        old.hide()
-        old.deleteLater()
-        self.pattern_form = ParamFormWidget(engine.Params, self.pattern_box, where="Pattern: ")
-        self.pattern_form.changed.connect(self.settings_changed)
-        self._pattern_layout.addWidget(self.pattern_form)
+        if old is not None:
+            self._pattern_layout.removeWidget(old)
+            old.hide()
+            old.deleteLater()
+        self.pattern_box.setTitle(f"{engine.label} settings")
+        self._pattern_layout.addWidget(self._make_pattern_form())
+        self.model_form.refresh_hints()
         self._show_engine_text()
         self.pattern_changed.emit(self.pattern_name())
         self.settings_changed.emit()

@@ -1,15 +1,17 @@
-"""Live plots of a run: loss, accuracy, epsilon spent, other metrics and the federated partition.
+"""Live plots of a run: loss, accuracy, epsilon spent, data sent, the federated split, other metrics.
 
 Events are buffered by :meth:`RunPlotsWidget.add_events` and drawn by
 :meth:`RunPlotsWidget.draw_if_due`, which the window calls from a ~25 Hz timer: one ``setData`` per
 curve that changed, never one per event, and no more often than the paint budget allows. Curves
 are created once (the first time a metric appears) and emptied, not removed, when a new run
-starts. Plots other than loss and accuracy appear when they have data.
+starts. Plots other than loss and accuracy appear when the current run gives them data, and the
+plots are packed in rows of two or three so that none gets too narrow or too flat.
 """
 
 from __future__ import annotations
 
 import html
+import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -19,7 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from ppml_lab.engines.events import BudgetSpent, Metric
+from ppml_lab.engines.events import BudgetSpent, Metric, Overhead
 
 # No global antialiasing: with the software rasteriser it makes a plot repaint 3-5x slower, and
 # repaint time during a run is GIL time taken from the engine. Curves are smoothed after a run.
@@ -28,9 +30,12 @@ pg.setConfigOptions(antialias=False, foreground="#333333", background="w")
 #: Colours of the two splits, and of other series in order.
 TRAIN_COLOR = "#1f77b4"
 TEST_COLOR = "#ff7f0e"
+EPSILON_COLOR = "#8c564b"
 PALETTE = ["#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 CLASS_PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1",
                  "#ff9da7", "#9c755f", "#bab0ac"]
+#: Legends sit on a translucent white box so a curve passing under them stays readable.
+LEGEND_BRUSH = (255, 255, 255, 215)
 
 _MAX_POINTS_WITH_SYMBOLS = 60
 
@@ -42,42 +47,80 @@ _PRETTY = {
     "test_loss": "test",
     "train_accuracy": "train",
     "test_accuracy": "test",
+    "local_test_accuracy_mean": "clients' own test rows (mean)",
+    "clients_selected": "clients selected",
+    "clients_dropped": "clients dropped out",
+}
+
+#: Byte counters drawn on the "Data sent" plot (others stay in the cost table).
+_BYTE_SERIES = {
+    "bytes_sent": "sent (up + down)",
+    "secagg_overhead_bytes": "secure-aggregation overhead",
 }
 
 
+class IntegerAxisItem(pg.AxisItem):
+    """An axis whose ticks are whole numbers only (epochs, rounds, clients)."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802, N803
+        levels = []
+        for spacing, values in super().tickValues(minVal, maxVal, size):
+            if spacing < 1:
+                continue
+            levels.append((spacing, [v for v in values if abs(v - round(v)) < 1e-9]))
+        if not levels and maxVal - minVal < 1e6:
+            levels = [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+        return levels
+
+
 def _make_plot(
-    title: str, y_label: str, parent: QWidget, tooltip: str, *, legend: str = "top"
+    title: str, y_label: str, parent: QWidget, tooltip: str, *, legend: str = "top",
+    integer_x: bool = True,
 ) -> pg.PlotWidget:
     """A plot with title, labels, grid and a legend in the corner the curves leave free.
 
     ``legend="top"`` for falling curves (loss), ``"bottom"`` for rising ones (accuracy, epsilon).
     """
-    plot = pg.PlotWidget(parent=parent)
+    axes = {"bottom": IntegerAxisItem("bottom")} if integer_x else {}
+    plot = pg.PlotWidget(parent=parent, axisItems=axes)
     plot.setTitle(title, size="11pt")
-    plot.setLabel("bottom", "step (epoch or round)")
+    plot.setLabel("bottom", "epoch")
     plot.setLabel("left", y_label)
     plot.showGrid(x=True, y=True, alpha=0.25)
     plot.setMenuEnabled(True)
     plot.getAxis("left").enableAutoSIPrefix(False)
     plot.getAxis("bottom").enableAutoSIPrefix(False)
     offset = (-10, 10) if legend == "top" else (-10, -10)
-    plot.getPlotItem().addLegend(offset=offset, labelTextSize="9pt")
+    plot.getPlotItem().addLegend(
+        offset=offset, labelTextSize="9pt", brush=pg.mkBrush(*LEGEND_BRUSH)
+    )
     plot.setToolTip(tooltip)
-    plot.setMinimumHeight(180)
+    plot.setMinimumHeight(170)
     return plot
 
 
 class _Series:
-    """Buffered points of one curve."""
+    """Buffered points of one curve, and which plot it belongs to."""
 
-    __slots__ = ("xs", "ys", "dirty", "curve", "symbols")
+    __slots__ = ("xs", "ys", "dirty", "curve", "symbols", "plot_key")
 
-    def __init__(self, curve: pg.PlotDataItem) -> None:
+    def __init__(self, curve: pg.PlotDataItem, plot_key: str) -> None:
         self.xs: list[float] = []
         self.ys: list[float] = []
         self.dirty = False
         self.curve = curve
         self.symbols = True
+        self.plot_key = plot_key
+
+
+def _nice_step(n: int, max_ticks: int = 12) -> int:
+    """A 1-2-5 tick step so that about ``max_ticks`` labels fit (clients 1, 10, 20, ...)."""
+    raw = max(1.0, n / max_ticks)
+    exponent = math.floor(math.log10(raw))
+    for m in (1, 2, 5, 10):
+        if m * 10**exponent >= raw:
+            return int(m * 10**exponent)
+    return int(10 ** (exponent + 1))
 
 
 class PartitionChartWidget(QWidget):
@@ -91,19 +134,22 @@ class PartitionChartWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget(parent=self)
-        self.plot.setTitle("Data per client", size="11pt")
+        self.plot = pg.PlotWidget(parent=self, axisItems={"bottom": IntegerAxisItem("bottom")})
+        self.plot.setTitle("Training rows per client", size="11pt")
         self.plot.setLabel("bottom", "client")
         self.plot.setLabel("left", "rows")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.setMenuEnabled(False)
         # One row of class names above the bars (the y range leaves room for it).
         self.legend = self.plot.getPlotItem().addLegend(
-            offset=(10, 5), labelTextSize="9pt", colCount=4
+            offset=(10, 5), labelTextSize="9pt", colCount=4, brush=pg.mkBrush(*LEGEND_BRUSH)
         )
         self.plot.setToolTip(
             "How the training rows were split between the federated clients: bar height is the "
-            "number of rows a client holds, colours are the classes."
+            "number of rows a client holds, colours are the classes. The test rows stay with "
+            "the server."
         )
         self.note = QLabel(self)
         self.note.setObjectName("hintLabel")
@@ -115,7 +161,7 @@ class PartitionChartWidget(QWidget):
         layout.addWidget(self.note)
         self._bars: list[pg.BarGraphItem] = []
         self.rows: list[int] = []
-        self.setMinimumHeight(180)
+        self.setMinimumHeight(170)
 
     def set_payload(self, payload: Any) -> None:
         """Draw a partition payload (see the class docstring); bad shapes draw nothing."""
@@ -127,14 +173,15 @@ class PartitionChartWidget(QWidget):
         self.rows = rows
         n = len(rows)
         x = np.arange(1, n + 1, dtype=float)
-        width = 0.7
+        width = 0.75 if n <= 60 else 0.95
+        pen = pg.mkPen("w") if n <= 60 else pg.mkPen(None)
         if counts is not None and counts.size:
             bottom = np.zeros(n)
             for c in range(counts.shape[1]):
                 color = CLASS_PALETTE[c % len(CLASS_PALETTE)]
                 name = class_names[c] if c < len(class_names) else f"class {c}"
                 bar = pg.BarGraphItem(
-                    x=x, height=counts[:, c], y0=bottom, width=width, brush=color, pen=pg.mkPen("w")
+                    x=x, height=counts[:, c], y0=bottom, width=width, brush=color, pen=pen
                 )
                 self.plot.addItem(bar)
                 self.legend.addItem(bar, html.escape(str(name)))  # '<=50K' is not a tag
@@ -144,12 +191,15 @@ class PartitionChartWidget(QWidget):
             bar = pg.BarGraphItem(x=x, height=np.asarray(rows, float), width=width, brush=CLASS_PALETTE[0])
             self.plot.addItem(bar)
             self._bars.append(bar)
-        axis = self.plot.getAxis("bottom")
-        step = max(1, n // 20)
-        axis.setTicks([[(i, str(i)) for i in range(1, n + 1, step)]])
+        step = _nice_step(n)
+        ticks = [(1, "1")] + [(i, str(i)) for i in range(step, n + 1, step) if i != 1]
+        self.plot.getAxis("bottom").setTicks([ticks])
         if n:
             self.plot.setXRange(0.4, n + 0.6, padding=0)
             self.plot.setYRange(0, max(max(rows), 1) * 1.3, padding=0)
+        title = f"Training rows per client ({n} client{'s' if n != 1 else ''}"
+        title += f", {sum(rows):,} rows)" if n else ")"
+        self.plot.setTitle(title, size="11pt")
         if empty:
             shown = ", ".join(str(c) for c in empty[:10])
             self.note.setText(f"Clients with no rows: {shown}{' …' if len(empty) > 10 else ''}")
@@ -189,8 +239,12 @@ def _parse_partition(payload: Any) -> tuple[list[int], np.ndarray | None, list[s
     return rows, counts, names, list(empty)
 
 
+#: Order of the optional plots in the grid.
+_OPTIONAL = ("epsilon", "partition", "bytes", "other")
+
+
 class RunPlotsWidget(QWidget):
-    """Loss and accuracy per step, plus epsilon spent, other metrics and partition when present."""
+    """Loss and accuracy per step, plus epsilon spent, data sent, the split and other metrics."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -202,49 +256,61 @@ class RunPlotsWidget(QWidget):
         self.accuracy_plot = _make_plot(
             "Accuracy", "accuracy", self,
             "Share of correctly classified rows after each step, training and test; the dashed "
-            "line is the plaintext baseline trained on the same split",
+            "line is the plaintext baseline (no privacy) trained on the same split",
             legend="bottom",
         )
         self.accuracy_plot.setLimits(yMin=-0.02, yMax=1.02)
         self.epsilon_plot = _make_plot(
-            "Privacy budget spent", "epsilon (ε)", self,
-            "Cumulative epsilon spent so far (smaller means more private)",
+            "Privacy budget spent (ε)", "ε spent so far", self,
+            "Cumulative epsilon spent after each step: the privacy loss grows with every pass "
+            "over the data. Smaller is more private; the dashed line is the target you set.",
             legend="bottom",
         )
+        self.bytes_plot = _make_plot(
+            "Data sent (cumulative)", "data sent", self,
+            "Bytes the clients and the server exchanged so far (model updates up, the global "
+            "model down). With secure aggregation the masking overhead is drawn separately.",
+            legend="bottom",
+        )
+        self.bytes_plot.setLabel("left", "data sent", units="B")
+        self.bytes_plot.getAxis("left").enableAutoSIPrefix(True)
         self.other_plot = _make_plot(
             "Other metrics", "value", self, "Further metrics the pattern reports"
         )
         self.partition_chart = PartitionChartWidget(self)
-        self.audit_plot = _make_plot(
-            "Membership attack (ROC)", "members caught (TPR)", self,
-            "How well membership-inference attacks tell training rows from unseen rows: the "
-            "diagonal is guessing. For a DP model, the shaded region is where differential "
-            "privacy allows any attack to be (TPR <= e^ε · FPR + δ); the curves must stay in it.",
-            legend="bottom",
-        )
-        self.audit_plot.setLabel("bottom", "outsiders wrongly flagged (FPR)")
-        self.audit_plot.setXRange(0, 1, padding=0.02)
-        self.audit_plot.setYRange(0, 1, padding=0.02)
         self.baseline_line = pg.InfiniteLine(
             angle=0, pen=pg.mkPen("#555555", style=Qt.PenStyle.DashLine, width=1),
             label="plaintext baseline",
             # Left-aligned text near the left edge, on whichever side of the line has room.
-            labelOpts={"position": 0.03, "color": "#555555", "anchors": [(0, 0), (0, 1)]},
+            labelOpts={"position": 0.03, "color": "#555555", "anchors": [(0, 0), (0, 1)],
+                       "fill": pg.mkBrush(*LEGEND_BRUSH)},
         )
         self.baseline_line.setVisible(False)
         # Counted in the auto-range, so the reference is on screen even above every curve.
         self.accuracy_plot.addItem(self.baseline_line)
+        self.epsilon_target_line = pg.InfiniteLine(
+            angle=0, pen=pg.mkPen("#b3261e", style=Qt.PenStyle.DashLine, width=1),
+            label="target ε",
+            labelOpts={"position": 0.03, "color": "#b3261e", "anchors": [(0, 1), (0, 1)],
+                       "fill": pg.mkBrush(*LEGEND_BRUSH)},
+        )
+        self.epsilon_target_line.setVisible(False)
+        self.epsilon_plot.addItem(self.epsilon_target_line)
+        self._time_plots = {
+            "loss": self.loss_plot, "accuracy": self.accuracy_plot, "epsilon": self.epsilon_plot,
+            "bytes": self.bytes_plot, "other": self.other_plot,
+        }
 
         self._series: dict[str, _Series] = {}
         self._smooth = True
         self._next_draw = 0.0
-        self._extra_visible = {"epsilon": False, "other": False, "partition": False, "audit": False}
+        self._partition_shown = False
         layout = QGridLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(6)
         self._grid = layout
-        layout.setColumnStretch(0, 1)
-        layout.setColumnStretch(1, 1)
+        for col in range(6):
+            layout.setColumnStretch(col, 1)
         self._placed: list[QWidget] = []
         self._apply_visibility()
 
@@ -262,23 +328,36 @@ class RunPlotsWidget(QWidget):
                 series.curve.setSymbol("o")
                 series.symbols = True
         self.baseline_line.setVisible(False)
-        self.audit_plot.clear()
-        self._extra_visible = {"epsilon": False, "other": False, "partition": False, "audit": False}
+        self.epsilon_target_line.setVisible(False)
+        self._partition_shown = False
         self._apply_visibility()
 
+    def set_step_label(self, text: str) -> None:
+        """What one step is ("epoch", "round"): the x-axis label of the time plots."""
+        for plot in self._time_plots.values():
+            plot.setLabel("bottom", text)
+
+    def set_epsilon_target(self, value: float | None) -> None:
+        """Draw the target epsilon of the run as a dashed line on the budget plot (None hides it)."""
+        if value is None or not np.isfinite(value):
+            self.epsilon_target_line.setVisible(False)
+            return
+        self.epsilon_target_line.setVisible(True)
+        self.epsilon_target_line.setValue(float(value))
+        self.epsilon_target_line.label.setFormat(f"target ε = {value:g}")
+
     def add_events(self, events: Iterable[object]) -> None:
-        """Buffer metric and budget events (cheap; nothing is drawn until :meth:`refresh`)."""
+        """Buffer metric, budget and byte events (cheap; nothing is drawn until :meth:`refresh`)."""
+        shown_before = self._shown_keys()
         for event in events:
             if isinstance(event, Metric):
-                series = self._series_for(event.name)
-                series.xs.append(float(event.step))
-                series.ys.append(float(event.value))
-                series.dirty = True
+                self._append(event.name, event.step, event.value)
             elif isinstance(event, BudgetSpent):
-                series = self._series_for("epsilon")
-                series.xs.append(float(event.step))
-                series.ys.append(float(event.epsilon))
-                series.dirty = True
+                self._append("epsilon", event.step, event.epsilon)
+            elif isinstance(event, Overhead) and event.kind in _BYTE_SERIES:
+                self._append(f"bytes:{event.kind}", event.step, event.value)
+        if self._shown_keys() != shown_before:
+            self._apply_visibility()
 
     def draw_if_due(self) -> bool:
         """Draw changed curves unless the paint budget says to wait; True if it drew.
@@ -307,6 +386,7 @@ class RunPlotsWidget(QWidget):
 
     def refresh(self) -> None:
         """Update what changed since the last call: one ``setData`` per dirty curve."""
+        changed: set[str] = set()
         for series in self._series.values():
             if not series.dirty:
                 continue
@@ -317,6 +397,9 @@ class RunPlotsWidget(QWidget):
                 series.symbols = want_symbols
             series.curve.setData(np.asarray(series.xs), np.asarray(series.ys))
             series.dirty = False
+            changed.add(series.plot_key)
+        for key in changed:
+            self._fit_single_step(key)
 
     def set_smooth(self, smooth: bool) -> None:
         """Antialias the curves (after a run) or not (during a run, where speed matters)."""
@@ -329,38 +412,7 @@ class RunPlotsWidget(QWidget):
     def show_partition(self, payload: Any) -> None:
         """Artifact hook for ``partition``: draw rows per client stacked by class."""
         self.partition_chart.set_payload(payload)
-        self._extra_visible["partition"] = True
-        self._apply_visibility()
-
-    def show_audit(self, audit: Any) -> None:
-        """Draw a membership audit (``extra["audit"]`` of a run): ROC per attack and the DP bound."""
-        plot = self.audit_plot
-        plot.clear()
-        try:
-            attacks = dict(audit["attacks"])
-        except (KeyError, TypeError, ValueError):
-            return
-        grid = np.linspace(0.0, 1.0, 201)
-        plot.plot(grid, grid, pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine), name="guessing")
-        eps, delta = audit.get("accountant_epsilon"), float(audit.get("delta") or 0.0)
-        if isinstance(eps, (int, float)) and np.isfinite(eps):
-            bound = np.minimum(1.0, np.exp(float(eps)) * grid + delta)
-            upper = plot.plot(grid, bound, pen=pg.mkPen("#2e7d32", width=1.5),
-                              name=f"DP limit (ε = {eps:.2g})")
-            lower = plot.plot(grid, np.zeros_like(grid), pen=None)
-            plot.addItem(pg.FillBetweenItem(upper, lower, brush=pg.mkBrush(46, 125, 50, 70)))
-        for i, (name, attack) in enumerate(attacks.items()):
-            roc = attack.get("roc") or {}
-            fpr, tpr = np.asarray(roc.get("fpr", []), float), np.asarray(roc.get("tpr", []), float)
-            if fpr.size == 0 or fpr.size != tpr.size:
-                continue
-            auc = attack.get("auc")
-            label = f"{html.escape(str(name))} attack" + (f" (AUC {auc:.2f})" if auc is not None else "")
-            color = PALETTE[(i + 1) % len(PALETTE)]  # PALETTE[0] is the DP limit's green
-            plot.plot(fpr, tpr, pen=pg.mkPen(color, width=2), name=label)
-        plot.setXRange(0, 1, padding=0.02)
-        plot.setYRange(0, 1, padding=0.02)
-        self._extra_visible["audit"] = True
+        self._partition_shown = True
         self._apply_visibility()
 
     def set_baseline_accuracy(self, value: float | None) -> None:
@@ -374,7 +426,9 @@ class RunPlotsWidget(QWidget):
         self.baseline_line.label.setFormat(f"plaintext baseline {value:.3f}")
 
     def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """The points drawn for ``name`` (e.g. ``"test_accuracy"``, ``"epsilon"``)."""
+        """The points drawn for ``name`` (e.g. ``"test_accuracy"``, ``"epsilon"``,
+        ``"bytes:bytes_sent"``).
+        """
         series = self._series.get(name)
         if series is None:
             return np.zeros(0), np.zeros(0)
@@ -387,59 +441,92 @@ class RunPlotsWidget(QWidget):
         """How many points the curve ``name`` shows."""
         return len(self.series(name)[0])
 
+    def shown_plots(self) -> list[QWidget]:
+        """The plots on screen, in grid order."""
+        return list(self._placed)
+
     # -- internals ---------------------------------------------------------------------------
+
+    def _append(self, name: str, step: float, value: float) -> None:
+        series = self._series_for(name)
+        series.xs.append(float(step))
+        series.ys.append(float(value))
+        series.dirty = True
 
     def _series_for(self, name: str) -> _Series:
         series = self._series.get(name)
         if series is not None:
             return series
         if name == "epsilon":
-            plot, color, label = self.epsilon_plot, PALETTE[3], "ε spent"
-            self._extra_visible["epsilon"] = True
-        elif name.endswith("_loss"):
-            plot = self.loss_plot
-            color = TRAIN_COLOR if name.startswith("train") else TEST_COLOR if name.startswith("test") else PALETTE[len(self._series) % len(PALETTE)]
-            label = _PRETTY.get(name, name)
-        elif name.endswith("_accuracy"):
-            plot = self.accuracy_plot
-            color = TRAIN_COLOR if name.startswith("train") else TEST_COLOR if name.startswith("test") else PALETTE[len(self._series) % len(PALETTE)]
-            label = _PRETTY.get(name, name)
+            key, color, label = "epsilon", EPSILON_COLOR, "ε spent"
+        elif name.startswith("bytes:"):
+            kind = name.removeprefix("bytes:")
+            key, label = "bytes", _BYTE_SERIES.get(kind, kind.replace("_", " "))
+            color = PALETTE[self._count_in("bytes") % len(PALETTE)]
+        elif name.endswith("_loss") or name.endswith("_accuracy"):
+            key = "loss" if name.endswith("_loss") else "accuracy"
+            color = (
+                TRAIN_COLOR if name.startswith("train") else TEST_COLOR if name.startswith("test")
+                else PALETTE[self._count_in(key) % len(PALETTE)]
+            )
+            label = _PRETTY.get(name, name.replace("_", " "))
         else:
-            plot, color, label = self.other_plot, PALETTE[len(self._series) % len(PALETTE)], name
-            self._extra_visible["other"] = True
-        curve = plot.plot(
+            key, label = "other", _PRETTY.get(name, name.replace("_", " "))
+            color = PALETTE[(self._count_in("other") + 2) % len(PALETTE)]
+        curve = self._time_plots[key].plot(
             [], [], pen=pg.mkPen(color, width=2), name=label,
             symbol="o", symbolSize=4, symbolBrush=color, symbolPen=None,
             antialias=self._smooth,
         )
-        series = _Series(curve)
+        series = _Series(curve, key)
         self._series[name] = series
-        self._apply_visibility()
         return series
 
+    def _count_in(self, key: str) -> int:
+        return sum(1 for s in self._series.values() if s.plot_key == key)
+
+    def _fit_single_step(self, key: str) -> None:
+        """A run with a single step (a one-shot mechanism) shows x from 0 to 2, not -3 to 5."""
+        xs = [x for s in self._series.values() if s.plot_key == key for x in s.xs]
+        if xs and max(xs) - min(xs) < 1:
+            self._time_plots[key].setXRange(min(xs) - 1, max(xs) + 1, padding=0)
+        elif xs:
+            self._time_plots[key].enableAutoRange(x=True)
+
+    def _shown_keys(self) -> list[str]:
+        with_data = {s.plot_key for s in self._series.values() if s.xs}
+        keys = []
+        for key in _OPTIONAL:
+            if (key == "partition" and self._partition_shown) or key in with_data:
+                keys.append(key)
+        return keys
+
     def _apply_visibility(self) -> None:
-        """Pack the plots that have something to show into two columns, in a fixed order."""
-        shown: list[QWidget] = [self.loss_plot, self.accuracy_plot]
-        hidden: list[QWidget] = []
-        for key, widget in (
-            ("epsilon", self.epsilon_plot),
-            ("partition", self.partition_chart),
-            ("other", self.other_plot),
-            ("audit", self.audit_plot),
-        ):
-            (shown if self._extra_visible[key] else hidden).append(widget)
+        """Pack the plots that have something to show into rows of two or three."""
+        widgets = {
+            "epsilon": self.epsilon_plot, "partition": self.partition_chart,
+            "bytes": self.bytes_plot, "other": self.other_plot,
+        }
+        keys = self._shown_keys()
+        shown: list[QWidget] = [self.loss_plot, self.accuracy_plot] + [widgets[k] for k in keys]
+        hidden = [w for k, w in widgets.items() if k not in keys]
         if shown == self._placed:
             return
         for widget in self._placed:
             self._grid.removeWidget(widget)
-        for row in range(4):
+        for row in range(3):
             self._grid.setRowStretch(row, 0)
-        for index, widget in enumerate(shown):
-            row, col = divmod(index, 2)
-            alone = col == 0 and index == len(shown) - 1
-            self._grid.addWidget(widget, row, col, 1, 2 if alone else 1)
+        n = len(shown)
+        # 2 -> [2], 3 -> [3], 4 -> [2, 2], 5 -> [3, 2], 6 -> [3, 3]: at most three per row.
+        per_row = [n] if n <= 3 else [2, 2] if n == 4 else [3, n - 3]
+        index = 0
+        for row, count in enumerate(per_row):
+            span = 6 // count
+            for col in range(count):
+                self._grid.addWidget(shown[index], row, col * span, 1, span)
+                shown[index].setVisible(True)
+                index += 1
             self._grid.setRowStretch(row, 1)
-            widget.setVisible(True)
         for widget in hidden:
             widget.setVisible(False)
         self._placed = shown

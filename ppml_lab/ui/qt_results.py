@@ -1,9 +1,12 @@
-"""The results panel: live numbers during a run, then the summary, costs and warnings.
+"""The results panel: live numbers during a run, then the summary, the privacy guarantee in plain
+words, the costs and the warnings.
 
 After a run the summary compares the final test accuracy with the plaintext baseline trained on the
-same split (``RunResult.baseline``), gives the engine time, and the privacy guarantee if any.
-Warnings from the engine and the run's log are shown in a highlighted box, never hidden in a
-console.
+same split (``RunResult.baseline``) and gives the engine time and the data sent. The privacy box
+explains the run's (epsilon, delta) with the privacy translator
+(:func:`ppml_lab.privacy.translator.describe`), or, for a pattern without an epsilon, what it
+does and does not protect. Warnings from the engine and the run's log are shown in a highlighted
+box at the top, never hidden in a console.
 """
 
 from __future__ import annotations
@@ -27,6 +30,47 @@ from PySide6.QtWidgets import (
 )
 
 from ppml_lab.engines.events import Overhead
+from ppml_lab.privacy import translator
+
+#: People's names for the cost kinds engines report (unknown kinds: underscores become spaces).
+COST_LABELS = {
+    "seconds": "engine time",
+    "train_seconds": "training time",
+    "accounting_seconds": "privacy accounting time",
+    "calibration_seconds": "noise calibration time",
+    "seconds_per_round": "time per round",
+    "bytes_sent": "data sent (up + down)",
+    "bytes_up": "uploaded by clients",
+    "bytes_down": "downloaded by clients",
+    "secagg_seconds": "secure-aggregation time",
+    "secagg_overhead_bytes": "secure-aggregation overhead",
+    "secagg_clipped_values": "values clipped to fit the masks",
+    "secagg_seeds_revealed": "seeds revealed for dropouts",
+    "clients_dropped": "clients dropped out",
+    "time_ratio": "time vs baseline",
+}
+
+#: Colours of the protection levels of :func:`ppml_lab.privacy.translator.protection_level`.
+LEVEL_COLORS = {
+    "strong": "#1b7f3b",
+    "moderate": "#8a6d00",
+    "weak": "#c05a00",
+    "very weak": "#b3261e",
+    "none": "#b3261e",
+}
+
+
+def cost_label(kind: str) -> str:
+    """The label of a cost kind in the table."""
+    return COST_LABELS.get(kind, kind.replace("_", " "))
+
+
+def _unit_for(kind: str) -> str:
+    if kind.endswith("seconds") or kind == "seconds_per_round":
+        return "s"
+    if "bytes" in kind:
+        return "bytes"
+    return ""
 
 
 def format_quantity(value: float, unit: str) -> str:
@@ -51,8 +95,58 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return html.escape(str(value))
 
 
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(float(value)) else None
+
+
+def _engine_class(pattern: str) -> Any:
+    from ppml_lab.engines.registry import get_engine
+
+    try:
+        return type(get_engine(pattern))
+    except ValueError:
+        return None
+
+
+def privacy_explanation(privacy: Mapping[str, Any], n_train: int) -> tuple[str, str, list[str]]:
+    """``(headline, level, sentences)`` explaining a run's privacy figures in plain words.
+
+    ``level`` is the translator's protection level ("strong", ...), "" when the run has no
+    usable (epsilon, delta). Client-level DP (``mechanism = "dp-fedavg"``) protects clients,
+    not rows, so the sentences count clients.
+    """
+    eps = _number(privacy.get("epsilon"))
+    delta = _number(privacy.get("delta"))
+    if eps is None or delta is None or eps < 0 or not 0 <= delta < 1:
+        return "", "", []
+    mechanism = str(privacy.get("mechanism", ""))
+    if mechanism == "dp-fedavg":
+        clients = privacy.get("clients")
+        n = int(clients) if isinstance(clients, (int, float)) and clients >= 1 else None
+        unit = "per client: all of one client's rows together"
+    elif mechanism == "local":
+        n = n_train or None
+        unit = "per record, randomised before it leaves its owner (local DP)"
+    else:
+        n = n_train or None
+        unit = "per training record"
+    level = translator.protection_level(eps)
+    sentences = translator.describe(eps, delta, n)
+    if mechanism == "dp-fedavg":
+        sentences = [s.replace("a given person", "a given client").replace(
+            "any one person", "any one client").replace("records", "clients") for s in sentences]
+    posterior = translator.max_posterior(eps, delta)
+    headline = (
+        f"ε = <b>{eps:.3g}</b>, δ = {delta:.2g} ({html.escape(unit)}): an attacker's certainty "
+        f"about one member rises from 50% to at most {posterior:.1%}"
+    )
+    return headline, level, sentences
+
+
 class ResultsPanel(QWidget):
-    """Summary text, an overhead table and a warnings box."""
+    """Summary text, a privacy box, a cost table and a warnings box."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,34 +166,48 @@ class ResultsPanel(QWidget):
         self.warnings_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.warnings_label.setToolTip("Caveats about this run: read them before trusting the result")
         self.warnings_label.setVisible(False)
+        self.privacy_label = QLabel(self)
+        self.privacy_label.setObjectName("privacyExplanation")
+        self.privacy_label.setWordWrap(True)
+        self.privacy_label.setTextFormat(Qt.TextFormat.RichText)
+        self.privacy_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.privacy_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.privacy_label.setToolTip(
+            "What the privacy guarantee of this run means, in plain words. Each sentence is a "
+            "worst-case bound computed from (ε, δ) by the privacy translator."
+        )
+        self.privacy_label.setStyleSheet(
+            "QLabel#privacyExplanation { background: #f4f6f9; border-radius: 4px; padding: 6px 8px; }"
+        )
         self.overhead_table = QTableWidget(0, 3, self)
         self.overhead_table.setObjectName("overheadTable")
-        self.overhead_table.setHorizontalHeaderLabels(["cost", "value", "at step"])
+        self.overhead_table.setHorizontalHeaderLabels(["cost", "value", "step"])
+        self.overhead_table.horizontalHeaderItem(2).setToolTip(
+            "The step (epoch or round) of the latest value; 'final' for the run's totals"
+        )
         self.overhead_table.verticalHeader().setVisible(False)
+        self.overhead_table.verticalHeader().setDefaultSectionSize(22)
+        self.overhead_table.setWordWrap(False)
         self.overhead_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.overhead_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.overhead_table.horizontalHeader().setSectionResizeMode(
-            0, QHeaderView.ResizeMode.Stretch
-        )
-        self.overhead_table.horizontalHeader().setSectionResizeMode(
-            1, QHeaderView.ResizeMode.ResizeToContents
-        )
-        self.overhead_table.horizontalHeader().setSectionResizeMode(
-            2, QHeaderView.ResizeMode.ResizeToContents
-        )
+        header = self.overhead_table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.overhead_table.setToolTip(
-            "What the pattern cost so far: engine time, bytes sent between parties, ..."
+            "What the pattern cost: engine time, bytes sent between parties, ... (hover a row "
+            "for its key in the results file)"
         )
-        self.overhead_table.setMinimumWidth(240)
-        self.overhead_table.setMaximumWidth(340)
+        self.overhead_table.setMinimumWidth(260)
+        self.overhead_table.setMaximumWidth(360)
         self._overheads: dict[str, Overhead] = {}
 
-        # Summary and warnings scroll together, so a long warning never hides the numbers.
+        # Warnings and summary scroll together, so a long warning never hides the numbers.
         text_box = QWidget(self)
         left = QVBoxLayout(text_box)
         left.setContentsMargins(0, 0, 6, 0)
-        left.addWidget(self.summary_label)
         left.addWidget(self.warnings_label)
+        left.addWidget(self.summary_label)
         left.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidget(text_box)
@@ -107,10 +215,18 @@ class ResultsPanel(QWidget):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.text_scroll = scroll
+        privacy_scroll = QScrollArea(self)
+        privacy_scroll.setWidget(self.privacy_label)
+        privacy_scroll.setWidgetResizable(True)
+        privacy_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        privacy_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        privacy_scroll.setVisible(False)
+        self.privacy_scroll = privacy_scroll
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(scroll, 1)
-        layout.addWidget(self.overhead_table)
+        layout.addWidget(scroll, 5)
+        layout.addWidget(privacy_scroll, 4)
+        layout.addWidget(self.overhead_table, 0)
         self.clear()
 
     # -- during a run ------------------------------------------------------------------------
@@ -120,6 +236,8 @@ class ResultsPanel(QWidget):
         self._overheads.clear()
         self.overhead_table.setRowCount(0)
         self.set_warnings([])
+        self.privacy_label.setText("")
+        self.privacy_scroll.setVisible(False)
         self.summary_label.setText(
             message
             or "<span style='color:#666'>Choose data and a privacy pattern, then press "
@@ -167,6 +285,7 @@ class ResultsPanel(QWidget):
         final = dict(er.final) if er is not None else {}
         privacy = dict(er.privacy) if er is not None else {}
         overhead = dict(er.overhead) if er is not None else {}
+        extra = dict(er.extra) if er is not None else {}
         baseline = dict(result.baseline or {})
         pattern = result.experiment.pattern
         lines: list[str] = []
@@ -187,11 +306,7 @@ class ResultsPanel(QWidget):
         if acc is not None:
             line = f"Test accuracy: <b>{acc:.4f}</b>"
             if base_acc is not None and pattern != "baseline":
-                diff = (acc - base_acc) * 100
-                line += (
-                    f" vs plaintext baseline {base_acc:.4f} "
-                    f"(<b>{diff:+.1f}</b> percentage points: the cost of privacy)"
-                )
+                line += f" vs plaintext baseline {base_acc:.4f} " + _cost_words(acc, base_acc)
             elif pattern == "baseline":
                 line += " (this is the plaintext baseline)"
             lines.append(line)
@@ -204,7 +319,9 @@ class ResultsPanel(QWidget):
             if base_s and pattern != "baseline":
                 line += f" ({seconds / base_s:.1f}× the baseline's {format_quantity(base_s, 's')})"
             lines.append(line)
-        lines.append(f"Wall time (incl. preparation): {format_quantity(result.wall_seconds, 's')}")
+        comm = _communication_line(overhead)
+        if comm:
+            lines.append(comm)
         if privacy:
             eps = privacy.get("epsilon")
             delta = privacy.get("delta")
@@ -213,48 +330,35 @@ class ResultsPanel(QWidget):
                 parts.append(f"ε = <b>{_fmt(eps)}</b>")
             if delta is not None:
                 parts.append(f"δ = {_fmt(delta, 3)}")
-            extra = [
+            details = [
                 f"{html.escape(str(k))}: {_fmt(v)}"
                 for k, v in privacy.items()
-                if k not in ("epsilon", "delta") and isinstance(v, (str, int, float))
-            ][:4]
-            text = ", ".join(parts) if parts else "see details"
-            lines.append(f"Privacy: {text}" + (f" <span style='color:#666'>({'; '.join(extra)})</span>" if extra else ""))
-            words = _plain_words(privacy, result.data.n_train if result.data is not None else 0)
-            if words:
-                lines.append(f"<i>In plain words:</i> {html.escape(words[0])}")
-        elif status != "cancelled" and er is not None:
-            protects = getattr(_engine_class(pattern), "protects", "")
-            lines.append(
-                "<span style='color:#666'>Privacy: no formal (epsilon) guarantee for this pattern."
-                + (f" What it protects: {html.escape(protects)}" if protects else "")
-                + "</span>"
-            )
-        audit = er.extra.get("audit") if er is not None else None
-        if isinstance(audit, dict) and audit.get("attacks"):
-            parts = [
-                f"{html.escape(str(name))}: AUC {a.get('auc', float('nan')):.3f}, "
-                f"ε ≥ {a.get('epsilon_lower_bound', float('nan')):.2f}"
-                for name, a in audit["attacks"].items()
+                if k in ("mechanism", "accountant", "noise_multiplier", "sample_rate", "clip_norm")
+                and isinstance(v, (str, int, float))
             ]
-            eps = audit.get("accountant_epsilon")
-            tail = (
-                f" — proven upper bound ε = {eps:.3g}" if isinstance(eps, (int, float))
-                else " — no privacy guarantee to compare with"
+            text = ", ".join(parts) if parts else "see details"
+            lines.append(
+                f"Privacy: {text}"
+                + (f" <span style='color:#666'>({'; '.join(details)})</span>" if details else "")
             )
-            lines.append(f"Membership audit: {'; '.join(parts)}{tail}")
+        audit_line = _audit_line(extra.get("audit"))
+        if audit_line:
+            lines.append(audit_line)
         data = result.data
         if data is not None:
             lines.append(
                 f"<span style='color:#666'>{html.escape(data.name)}: {data.n_train:,} training rows, "
                 f"{len(data.y_test):,} test rows, {data.n_features} features, "
-                f"{data.n_classes} classes</span>"
+                f"{data.n_classes} classes · wall time (incl. preparation) "
+                f"{format_quantity(result.wall_seconds, 's')}</span>"
             )
         self.summary_label.setText("<br>".join(lines))
+        self._show_privacy(pattern, privacy, data.n_train if data is not None else 0, status)
         if overhead:
+            # The run's totals replace the live values (they include the final steps' costs).
             for kind, value in overhead.items():
-                if kind not in self._overheads and isinstance(value, (int, float)):
-                    unit = "s" if kind.endswith("seconds") else ("bytes" if "bytes" in kind else "")
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    unit = self._overheads[kind].unit if kind in self._overheads else _unit_for(kind)
                     self._overheads[kind] = Overhead(step=-1, kind=kind, value=float(value), unit=unit)
             self._fill_overheads()
         warnings = list(er.warnings) if er is not None else []
@@ -262,36 +366,93 @@ class ResultsPanel(QWidget):
             warnings += result.history.warnings()
         self.set_warnings(warnings)
 
+    def _show_privacy(self, pattern: str, privacy: Mapping[str, Any], n_train: int, status: str) -> None:
+        headline, level, sentences = privacy_explanation(privacy, n_train)
+        if headline:
+            color = LEVEL_COLORS.get(level, "#333333")
+            body = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+            self.privacy_label.setText(
+                f"<b>Privacy guarantee: <span style='color:{color}'>{html.escape(level)}</span>"
+                f"</b><br>{headline}.<ul style='margin:4px 0 0 -20px'>{body}</ul>"
+            )
+            self.privacy_scroll.setVisible(True)
+            return
+        engine = _engine_class(pattern)
+        protects = getattr(engine, "protects", "")
+        exposed = getattr(engine, "does_not_protect", "")
+        if status == "cancelled" or not (protects or exposed):
+            self.privacy_scroll.setVisible(False)
+            return
+        self.privacy_label.setText(
+            "<b>Privacy: no formal (ε) guarantee for this pattern.</b>"
+            + (f"<br><b style='color:#1b7f3b'>What it protects:</b> {html.escape(protects)}"
+               if protects else "")
+            + (f"<br><b style='color:#b3261e'>What it does not:</b> {html.escape(exposed)}"
+               if exposed else "")
+        )
+        self.privacy_scroll.setVisible(True)
+
     def _fill_overheads(self) -> None:
         self.overhead_table.setRowCount(len(self._overheads))
         for row, event in enumerate(self._overheads.values()):
-            label = event.kind.replace("_", " ")
             items = [
-                QTableWidgetItem(label),
+                QTableWidgetItem(cost_label(event.kind)),
                 QTableWidgetItem(format_quantity(event.value, event.unit)),
                 QTableWidgetItem(str(event.step) if event.step >= 0 else "final"),
             ]
             items[1].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             items[2].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             for col, item in enumerate(items):
-                item.setToolTip(f"{event.kind} = {event.value:g} {event.unit}")
+                item.setToolTip(f"{cost_label(event.kind)}: {event.value:g} {event.unit}\n"
+                                f"key in the results file: overhead.{event.kind}")
                 self.overhead_table.setItem(row, col, item)
 
 
-def _plain_words(privacy: dict[str, Any], n_train: int) -> list[str]:
-    """The privacy translator's sentences for the run (as in the results document)."""
-    from ppml_lab.experiments.runner import plain_words as words
+def _cost_words(acc: float, base: float) -> str:
+    """The accuracy difference to the baseline, in points, said the way people read it."""
+    diff = (acc - base) * 100
+    if diff <= -0.05:
+        return f"(<b>{diff:+.1f}</b> percentage points: the cost of privacy)"
+    if diff >= 0.05:
+        return f"(<b>{diff:+.1f}</b> points: no accuracy lost on this split)"
+    return "(the same accuracy: no measurable cost)"
 
-    try:
-        return words(privacy, n_train)
-    except ValueError:
-        return []
+
+def _communication_line(overhead: Mapping[str, Any]) -> str:
+    sent = _number(overhead.get("bytes_sent"))
+    if sent is None:
+        return ""
+    up, down = _number(overhead.get("bytes_up")), _number(overhead.get("bytes_down"))
+    line = f"Data sent: <b>{format_quantity(sent, 'bytes')}</b>"
+    if up is not None and down is not None:
+        line += f" ({format_quantity(up, 'bytes')} up, {format_quantity(down, 'bytes')} down)"
+    masking = _number(overhead.get("secagg_overhead_bytes"))
+    if masking is not None:
+        plain_up = (up if up is not None else sent) - masking
+        share = f", +{masking / plain_up:.0%} on the uploads" if plain_up > 0 else ""
+        line += f"; secure aggregation added {format_quantity(masking, 'bytes')}{share}"
+    return line
 
 
-def _engine_class(pattern: str) -> Any:
-    from ppml_lab.engines.registry import get_engine
-
-    try:
-        return type(get_engine(pattern))
-    except ValueError:
-        return None
+def _audit_line(audit: Any) -> str:
+    if not isinstance(audit, Mapping) or not isinstance(audit.get("attacks"), Mapping):
+        return ""
+    parts = []
+    for name, attack in audit["attacks"].items():
+        if not isinstance(attack, Mapping):
+            continue
+        auc = _number(attack.get("auc"))
+        lower = _number(attack.get("epsilon_lower_bound"))
+        parts.append(
+            f"{html.escape(str(name))}: AUC {_fmt(auc, 3) if auc is not None else '—'}, "
+            f"ε ≥ {_fmt(lower, 3) if lower is not None else '—'}"
+        )
+    eps = _number(audit.get("accountant_epsilon"))
+    tail = (
+        f" — proven upper bound ε = {eps:.3g}" if eps is not None
+        else " — no privacy guarantee to compare with"
+    )
+    return (
+        f"Membership audit: {'; '.join(parts)}{tail} "
+        "<span style='color:#666'>(ROC curves in the <i>Membership audit</i> tab)</span>"
+    )

@@ -220,7 +220,10 @@ def test_private_pattern_events_fill_every_view(window, fake_engine, qtbot, mess
     assert "fake engine result warning" in warnings and "only a test" in warnings
     kinds = [window.results.overhead_table.item(r, 0).text()
              for r in range(window.results.overhead_table.rowCount())]
-    assert "bytes sent" in kinds
+    assert "data sent (up + down)" in kinds
+    # Bytes are drawn per round too, and every optional plot is on screen.
+    assert plots.point_count("bytes:bytes_sent") == 4 and not plots.bytes_plot.isHidden()
+    assert len(plots.shown_plots()) == 6
     # The next run starts from empty curves (no clear(), same items).
     curve = plots._series["test_accuracy"].curve
     window.pattern_panel.set_pattern("baseline")

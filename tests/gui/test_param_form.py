@@ -120,7 +120,10 @@ def test_pattern_change_rebuilds_the_form_and_shows_protections(window, fake_eng
     assert "Everything real." in panel.not_protects_label.text()
     assert panel.pattern_params() == FakeParams()
     panel.set_pattern("baseline")
-    assert panel.pattern_form.specs == []
+    from ppml_lab.engines.baseline import BaselineEngine
+
+    assert panel.pattern_form.specs == describe(BaselineEngine.Params)
+    assert panel.pattern_box.title() == "Plaintext baseline settings"
 
 
 def test_invalid_settings_show_a_message_instead_of_running(window, fake_engine, qtbot, messages) -> None:

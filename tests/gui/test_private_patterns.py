@@ -38,8 +38,14 @@ def test_dp_form_comes_from_the_metadata_and_a_run_draws_the_budget(window, qtbo
     assert eps[-1] == pytest.approx(result.engine_result.privacy["epsilon"])
     assert not plots.epsilon_plot.isHidden()
     summary = window.results.summary_label.text()
-    assert "In plain words" in summary and "Membership audit" in summary
-    assert not plots.audit_plot.isHidden()
+    assert "Membership audit" in summary
+    words = window.results.privacy_label.text()
+    assert not window.results.privacy_scroll.isHidden()
+    assert "Someone who was 50% sure" in words and "Privacy guarantee" in words
+    audit = window.audit_view
+    assert audit.has_audit and audit.limit_curve is not None
+    assert set(audit.attack_curves) == set(result.engine_result.extra["audit"]["attacks"])
+    assert audit.table.rowCount() == len(audit.attack_curves)
     assert messages.texts == []
 
 
@@ -57,8 +63,10 @@ def test_federated_run_draws_rounds_and_the_split(window, qtbot, messages) -> No
     assert len(plots.partition_chart.rows) == 6 and sum(plots.partition_chart.rows) == result.data.n_train
     kinds = [window.results.overhead_table.item(r, 0).text()
              for r in range(window.results.overhead_table.rowCount())]
-    assert "bytes sent" in kinds and "secagg seconds" in kinds
-    assert "What it protects" in window.results.summary_label.text()
+    assert "data sent (up + down)" in kinds and "secure-aggregation time" in kinds
+    assert "What it protects" in window.results.privacy_label.text()
+    assert "secure aggregation added" in window.results.summary_label.text()
+    assert plots.point_count("bytes:secagg_overhead_bytes") == 5
     assert messages.texts == []
 
 
@@ -72,21 +80,28 @@ def test_more_clients_than_rows_is_a_message_not_a_crash(window, qtbot, messages
 
 
 def test_audit_view_draws_the_dp_limit(qtbot) -> None:
-    from ppml_lab.ui.qt_plots import RunPlotsWidget
+    from ppml_lab.privacy.translator import tpr_bound
+    from ppml_lab.ui.qt_audit import AuditViewWidget
 
-    plots = RunPlotsWidget()
-    qtbot.addWidget(plots)
+    view = AuditViewWidget()
+    qtbot.addWidget(view)
     roc = {"fpr": [0.0, 0.1, 0.5, 1.0], "tpr": [0.0, 0.2, 0.6, 1.0]}
-    audit = {"attacks": {"loss": {"auc": 0.55, "roc": roc}, "lira": {"auc": 0.6, "roc": roc}},
+    audit = {"attacks": {"loss": {"auc": 0.55, "tpr_at_1pct_fpr": 0.012, "epsilon_lower_bound": 0.2,
+                                  "roc": roc},
+                         "lira": {"auc": 0.6, "tpr_at_1pct_fpr": 0.03, "epsilon_lower_bound": 1.4,
+                                  "roc": roc}},
              "accountant_epsilon": 1.0, "delta": 1e-5}
-    plots.show_audit(audit)
-    assert not plots.audit_plot.isHidden()
-    names = [item.name() for item in plots.audit_plot.getPlotItem().listDataItems() if item.name()]
-    assert names[:2] == ["guessing", "DP limit (ε = 1)"]
-    assert "loss attack (AUC 0.55)" in names and "lira attack (AUC 0.60)" in names
-    limit = plots.audit_plot.getPlotItem().listDataItems()[1]
-    x, y = limit.getData()
-    assert y == pytest.approx(np.minimum(1.0, np.e * x + 1e-5))
-    plots.show_audit({"attacks": "garbage"})  # a malformed payload draws nothing, no crash
-    plots.reset()
-    assert plots.audit_plot.isHidden()
+    assert view.set_audit(audit)
+    names = [item.name() for item in view.plot.getPlotItem().listDataItems() if item.name()]
+    assert names[:2] == ["guessing", "DP limit (ε = 1, δ = 1e-05)"]
+    assert "loss threshold (AUC 0.550)" in names and "LiRA (shadow models) (AUC 0.600)" in names
+    x, y = view.limit_curve.getData()
+    assert y == pytest.approx(tpr_bound(x, 1.0, 1e-5))
+    assert view.table.rowCount() == 2
+    cells = [[view.table.item(r, c).text() for c in range(view.table.columnCount())] for r in range(2)]
+    assert cells[0][1:5] == ["0.550", "1.2%", "0.2", "1"] and cells[0][5].startswith("consistent")
+    assert cells[1][5].startswith("⚠")  # 1.4 > 1: flagged, not hidden
+    view.log_check.setChecked(True)  # log axes redraw without zeros
+    assert set(view.attack_curves) == {"loss", "lira"}
+    assert not view.set_audit({"attacks": "garbage"})  # a malformed payload draws nothing
+    assert not view.has_audit and view.table.rowCount() == 0 and "could not be read" in view.status_label.text()

@@ -1,0 +1,300 @@
+"""The membership-audit view: ROC curves of the attacks against the region DP allows, and a table.
+
+A run with ``audit = true`` returns ``engine_result.extra["audit"]``::
+
+    {"attacks": {"loss": AuditResult.to_dict(), "lira": ...},
+     "accountant_epsilon": float | None, "delta": float, ...}
+
+Each attack's ROC curve is drawn with the diagonal (guessing) and, when the run has an
+accountant epsilon, the region every membership attack must stay in,
+``TPR <= tpr_bound(FPR, epsilon, delta)`` (:func:`ppml_lab.privacy.translator.tpr_bound`). The
+table puts each attack's empirical epsilon *lower* bound next to the accountant's *upper* bound.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ppml_lab.privacy.translator import tpr_bound
+from ppml_lab.ui.qt_plots import LEGEND_BRUSH
+
+#: Attack colours (the DP region is green, the diagonal grey).
+ATTACK_COLORS = ["#d62728", "#1f77b4", "#9467bd", "#ff7f0e", "#8c564b"]
+DP_REGION_COLOR = (46, 125, 50)
+#: Smallest rate drawn with logarithmic axes (a rate of 0 has no logarithm).
+LOG_FLOOR = 1e-4
+
+ATTACK_NAMES = {
+    "loss": "loss threshold",
+    "lira": "LiRA (shadow models)",
+}
+
+_COLUMNS = [
+    ("attack", "The membership-inference attack"),
+    ("AUC", "Area under the ROC curve: 0.5 is guessing, 1.0 a perfect attack"),
+    ("members caught\nat 1% false alarms", "True-positive rate when only 1% of non-members are "
+     "wrongly flagged (TPR at 1% FPR): the figure that matters for real attacks"),
+    ("ε measured\n(lower bound)", "The smallest epsilon consistent with this attack's success "
+     "(at the audit's confidence level): the model leaks at least this much"),
+    ("ε proven\n(accountant)", "The epsilon the privacy accountant proves: no attack can do "
+     "better than this upper bound allows"),
+    ("verdict", "How the measured leakage compares with the guarantee"),
+]
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _fmt(value: float | None, pattern: str) -> str:
+    return "—" if value is None else format(value, pattern)
+
+
+def verdict(lower: float | None, accountant: float | None) -> str:
+    """One phrase comparing an attack's empirical epsilon with the accountant's."""
+    if lower is None:
+        return "could not be measured"
+    if accountant is None:
+        return "measurable leakage (no DP guarantee)" if lower > 0 else "no leakage detected"
+    if lower <= accountant + 1e-9:
+        return "consistent: measured ≤ proven"
+    return "⚠ exceeds the proven bound: check the audit and the accounting"
+
+
+class AuditViewWidget(QWidget):
+    """ROC plot of the membership attacks with the DP limit, plus a summary table."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.intro_label = QLabel(self)
+        self.intro_label.setObjectName("hintLabel")
+        self.intro_label.setWordWrap(True)
+        self.intro_label.setTextFormat(Qt.TextFormat.RichText)
+        self.intro_label.setText(
+            "A <b>membership-inference audit</b> attacks the trained model: can it tell the rows "
+            "it was trained on (members) from rows it never saw? Each curve is one attack; the "
+            "dashed diagonal is guessing. For a differentially private run the <span "
+            "style='color:#2e7d32'><b>green region</b></span> is everything the guarantee allows: "
+            "every attack's curve must stay inside it."
+        )
+        self.plot = pg.PlotWidget(parent=self)
+        self.plot.setTitle("Membership attacks (ROC)", size="11pt")
+        self.plot.setLabel("bottom", "non-members wrongly flagged (false-positive rate)")
+        self.plot.setLabel("left", "members caught (true-positive rate)")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.setMinimumHeight(200)
+        self.legend = self.plot.getPlotItem().addLegend(
+            offset=(-10, -10), labelTextSize="9pt", brush=pg.mkBrush(*LEGEND_BRUSH)
+        )
+        self.plot.setToolTip(
+            "ROC curve of each attack. The region any attack must stay in under (ε, δ)-DP is "
+            "TPR ≤ min(1, e^ε·FPR + δ, 1 − e^−ε·(1 − δ − FPR))."
+        )
+        self.log_check = QCheckBox("Log axes", self)
+        self.log_check.setObjectName("auditLogAxes")
+        self.log_check.setToolTip(
+            "Strong attacks are judged by how many members they catch at very few false alarms; "
+            "logarithmic axes show that corner."
+        )
+        self.table = QTableWidget(0, len(_COLUMNS), self)
+        self.table.setObjectName("auditTable")
+        self.table.setHorizontalHeaderLabels([c for c, _ in _COLUMNS])
+        for col, (_, tip) in enumerate(_COLUMNS):
+            self.table.horizontalHeaderItem(col).setToolTip(tip)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        header = self.table.horizontalHeader()
+        for col in range(len(_COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.table.setMaximumHeight(150)
+        self.table.setToolTip(
+            "Each attack's success next to the guarantee: the measured ε (a lower bound on the "
+            "leakage) must not exceed the proven ε (the accountant's upper bound)"
+        )
+        self.status_label = QLabel(self)
+        self.status_label.setObjectName("auditStatus")
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextFormat(Qt.TextFormat.RichText)
+
+        top = QHBoxLayout()
+        top.addWidget(self.status_label, 1)
+        top.addWidget(self.log_check)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.intro_label)
+        layout.addLayout(top)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.table)
+        self.log_check.toggled.connect(self._on_log_check_toggled)
+
+        self._audit: Mapping[str, Any] | None = None
+        self.attack_curves: dict[str, pg.PlotDataItem] = {}
+        self.limit_curve: pg.PlotDataItem | None = None
+        self.clear()
+
+    # -- API ---------------------------------------------------------------------------------
+
+    @property
+    def has_audit(self) -> bool:
+        return self._audit is not None
+
+    def clear(self, message: str = "") -> None:
+        """Forget the audit shown."""
+        self._audit = None
+        self._redraw()
+        self.table.setRowCount(0)
+        self.status_label.setText(
+            message
+            or "<span style='color:#666'>No audit yet. Tick <b>Membership audit</b> in the "
+            "advanced settings of the differential-privacy or baseline pattern, then run.</span>"
+        )
+
+    def set_audit(self, audit: Any) -> bool:
+        """Show an ``extra["audit"]`` payload; False (and a message) if it cannot be read."""
+        attacks = audit.get("attacks") if isinstance(audit, Mapping) else None
+        if not isinstance(attacks, Mapping) or not attacks:
+            self.clear("<span style='color:#b3261e'>The audit result could not be read.</span>")
+            return False
+        self._audit = audit
+        self._redraw()
+        self._fill_table()
+        eps = _num(audit.get("accountant_epsilon"))
+        delta = _num(audit.get("delta")) or 0.0
+        n = audit.get("records_per_side")
+        who = f" on {n:,} members and {n:,} non-members" if isinstance(n, int) else ""
+        if eps is not None:
+            self.status_label.setText(
+                f"Attacks{who}. Proven guarantee: <b>ε = {eps:.3g}</b>, δ = {delta:.2g}; the "
+                "green region is what it allows."
+            )
+        else:
+            self.status_label.setText(
+                f"Attacks{who}. This model has <b>no differential-privacy guarantee</b>, so "
+                "nothing bounds the curves: a curve well above the diagonal is measured leakage."
+            )
+        return True
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    @Slot(bool)
+    def _on_log_check_toggled(self, checked: bool) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
+        plot = self.plot
+        plot.clear()
+        self.legend.clear()
+        self.attack_curves = {}
+        self.limit_curve = None
+        log = self.log_check.isChecked()
+        plot.setLogMode(x=log, y=log)
+        lo = LOG_FLOOR if log else 0.0
+        grid = (
+            np.unique(np.concatenate([np.geomspace(LOG_FLOOR, 1.0, 300), np.linspace(0, 1, 201)]))
+            if not log else np.geomspace(LOG_FLOOR, 1.0, 300)
+        )
+        plot.plot(
+            grid, grid, pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine), name="guessing"
+        )
+        audit = self._audit
+        if audit is not None:
+            eps = _num(audit.get("accountant_epsilon"))
+            delta = _num(audit.get("delta")) or 0.0
+            if eps is not None and eps >= 0 and 0 <= delta < 1:
+                bound = np.maximum(np.asarray(tpr_bound(grid, eps, delta), dtype=float), lo)
+                upper = plot.plot(
+                    grid, bound, pen=pg.mkPen(DP_REGION_COLOR, width=1.5),
+                    name=f"DP limit (ε = {eps:.3g}, δ = {delta:.2g})",
+                )
+                floor = plot.plot(grid, np.full_like(grid, lo), pen=None)
+                plot.addItem(pg.FillBetweenItem(upper, floor, brush=pg.mkBrush(*DP_REGION_COLOR, 60)))
+                self.limit_curve = upper
+            attacks = audit.get("attacks") or {}
+            for i, (name, attack) in enumerate(attacks.items()):
+                if not isinstance(attack, Mapping):
+                    continue
+                roc = attack.get("roc") if isinstance(attack.get("roc"), Mapping) else {}
+                try:
+                    fpr = np.asarray(roc.get("fpr", []), dtype=float)
+                    tpr = np.asarray(roc.get("tpr", []), dtype=float)
+                except (TypeError, ValueError):
+                    continue
+                if fpr.size == 0 or fpr.shape != tpr.shape:
+                    continue
+                if log:
+                    fpr, tpr = np.maximum(fpr, LOG_FLOOR), np.maximum(tpr, LOG_FLOOR)
+                auc = _num(attack.get("auc"))
+                label = html.escape(ATTACK_NAMES.get(str(name), str(name)))
+                if auc is not None:
+                    label += f" (AUC {auc:.3f})"
+                color = ATTACK_COLORS[i % len(ATTACK_COLORS)]
+                self.attack_curves[str(name)] = plot.plot(
+                    fpr, tpr, pen=pg.mkPen(color, width=2), name=label
+                )
+        one_pct = pg.InfiniteLine(
+            pos=math.log10(0.01) if log else 0.01, angle=90,
+            pen=pg.mkPen("#999999", style=Qt.PenStyle.DotLine),
+            label="1% false alarms", labelOpts={"position": 0.95, "color": "#666666"},
+        )
+        plot.addItem(one_pct, ignoreBounds=True)
+        if log:
+            plot.setXRange(math.log10(LOG_FLOOR), 0, padding=0.02)
+            plot.setYRange(math.log10(LOG_FLOOR), 0, padding=0.02)
+        else:
+            plot.setXRange(0, 1, padding=0.02)
+            plot.setYRange(0, 1, padding=0.02)
+
+    def _fill_table(self) -> None:
+        audit = self._audit or {}
+        attacks = audit.get("attacks") or {}
+        accountant = _num(audit.get("accountant_epsilon"))
+        rows = [(n, a) for n, a in attacks.items() if isinstance(a, Mapping)]
+        self.table.setRowCount(len(rows))
+        for row, (name, attack) in enumerate(rows):
+            auc = _num(attack.get("auc"))
+            tpr1 = _num(attack.get("tpr_at_1pct_fpr"))
+            lower = _num(attack.get("epsilon_lower_bound"))
+            texts = [
+                ATTACK_NAMES.get(str(name), str(name)),
+                _fmt(auc, ".3f"),
+                "—" if tpr1 is None else f"{tpr1:.1%}",
+                _fmt(lower, ".3g"),
+                _fmt(accountant, ".3g") if accountant is not None else "none",
+                verdict(lower, accountant),
+            ]
+            for col, text in enumerate(texts):
+                item = QTableWidgetItem(text)
+                if 0 < col < len(texts) - 1:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item.setToolTip(_COLUMNS[col][1])
+                if col == len(texts) - 1 and text.startswith("⚠"):
+                    item.setForeground(Qt.GlobalColor.red)
+                self.table.setItem(row, col, item)
+
+
+__all__ = ["AuditViewWidget", "verdict"]
