@@ -218,7 +218,8 @@ def _register_optional_commands() -> None:
             if exc.name != module:
                 raise
             continue
-        _EXTRA_COMMANDS.append(mod.register_cli)
+        if mod.register_cli not in _EXTRA_COMMANDS:  # main() may run more than once (tests)
+            _EXTRA_COMMANDS.append(mod.register_cli)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -96,7 +96,9 @@ def main() -> None:
                 target_epsilon=target, delta=DELTA, sample_rate=Q, steps=STEPS
             )
             spe = STEPS // 20
-            ledger = accounting.PrivacyLedger(noise_multiplier=sigma, sample_rate=Q, delta=DELTA)
+            ledger = accounting.PrivacyLedger(
+                noise_multiplier=sigma, sample_rate=Q, delta=DELTA, planned_steps=STEPS
+            )
             t0 = time.perf_counter()
             for epoch in range(1, 21):
                 ledger.epsilon_after(epoch * spe)

@@ -70,7 +70,7 @@ def test_defaults_are_written_and_read_back(tmp_path):
     save_experiment(Experiment(), tmp_path / "default.toml")
     doc = tomllib.loads((tmp_path / "default.toml").read_text(encoding="utf-8"))
     assert doc["dataset"] == {"source": "builtin:breast_cancer"}
-    assert doc["model"]["epochs"] == 10 and doc["pattern"] == {"name": "baseline"}
+    assert doc["model"]["epochs"] == 10 and doc["pattern"] == {"name": "baseline", "audit": False}
     assert load_experiment(tmp_path / "default.toml") == Experiment()
 
 
@@ -241,7 +241,9 @@ def test_param_specs_of_model_params():
     assert specs["epochs"].type is int and specs["learning_rate"].type is float
     assert specs["learning_rate"].bounds_text() == "greater than 0 and at most 100"
     assert specs["kind"].choices == ("logistic", "mlp")
-    assert describe(BaselineParams) == []
+    # The baseline's only own setting: the (advanced) membership audit, off by default.
+    (audit,) = describe(BaselineParams)
+    assert (audit.name, audit.type, audit.default, audit.advanced) == ("audit", bool, False, True)
 
 
 def test_from_mapping_coerces_and_validates():
