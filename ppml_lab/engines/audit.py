@@ -62,9 +62,13 @@ def run_audit(
     )
     attacks = {name: r.to_dict() for name, r in results.items()}
     best = max(results.values(), key=lambda r: r.epsilon_lower_bound)
+    level = "info"
     if accountant_epsilon is None:
+        leaks = best.epsilon_lower_bound > 0
         verdict = (
-            "measurable membership leakage" if best.epsilon_lower_bound > 0
+            "measurable membership leakage: an attacker can tell some training records from "
+            "unseen ones more often than chance allows"
+            if leaks
             else "no leakage this audit could prove (which is not a guarantee)"
         )
         message = (
@@ -72,13 +76,22 @@ def run_audit(
             f"{best.tpr_at_1pct_fpr:.1%} of members caught at 1% false alarms); empirical epsilon "
             f"lower bound {best.epsilon_lower_bound:.2f}: {verdict}."
         )
+        level = "warning" if leaks else "info"
     else:
         message = (
             f"Membership audit: best attack {best.attack} (AUC {best.auc:.3f}); empirical epsilon "
             f"lower bound {best.epsilon_lower_bound:.2f} vs the accountant's {accountant_epsilon:.2f} "
             "(the proven upper bound)."
         )
-    yield Log(message=message, level="info", step=step)
+        if best.epsilon_lower_bound > accountant_epsilon:
+            # Impossible for a correct DP implementation, except with the audit's 5 % chance
+            # of an invalid confidence bound: say so loudly.
+            message += (
+                " The lower bound exceeds the upper bound: either a 1-in-20 statistical fluke or "
+                "a bug in the training or the accounting; please report it."
+            )
+            level = "warning"
+    yield Log(message=message, level=level, step=step)
     return {
         "attacks": attacks,
         "accountant_epsilon": accountant_epsilon,
