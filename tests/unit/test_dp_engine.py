@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dp_accounting
 import numpy as np
 import pandas as pd
 import pytest
+from dp_accounting.pld import PLDAccountant
+from dp_accounting.rdp import RdpAccountant
 
 from ppml_lab import cli
 from ppml_lab.data import PreprocessOptions, load_source, prepare_dataset
@@ -71,6 +74,13 @@ def test_every_point_of_the_budget_curve_is_an_upper_bound(cancer, accountant):
         assert e.delta == p["delta"]
     assert curve[-1].epsilon == p["epsilon"]
     assert [e.epsilon for e in curve] == sorted(e.epsilon for e in curve)
+    # The reported value is dp-accounting's own, computed here without our code.
+    event = dp_accounting.SelfComposedDpEvent(
+        dp_accounting.PoissonSampledDpEvent(p["sample_rate"], dp_accounting.GaussianDpEvent(1.5)),
+        p["steps"],
+    )
+    independent = PLDAccountant() if accountant == "pld" else RdpAccountant(list(accounting.RDP_ORDERS))
+    assert p["epsilon"] == independent.compose(event).get_epsilon(p["delta"])
 
 
 # --------------------------------------------------------------------------------------------
