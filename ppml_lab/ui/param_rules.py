@@ -85,6 +85,10 @@ def _federated_hints(values: Mapping[str, Any]) -> FormHints:
         disabled["alpha"] = "only the 'dirichlet' data split uses alpha"
     if partition != "column":
         disabled["partition_column"] = "only the 'column' data split uses a client column"
+    else:
+        disabled["clients"] = (
+            "the 'column' split makes one client per value of the client column"
+        )
     if values.get("strategy", "fedavg") != "fedprox":
         disabled["mu"] = "only the FedProx strategy has a proximal term mu"
     if values.get("epsilon") is None:

@@ -76,7 +76,7 @@ def verdict(lower: float | None, accountant: float | None) -> str:
     if lower is None:
         return "could not be measured"
     if accountant is None:
-        return "measurable leakage (no DP guarantee)" if lower > 0 else "no leakage detected"
+        return "measurable leakage (no DP guarantee)" if lower > 0 else "no leakage proven (not a guarantee)"
     if lower <= accountant + 1e-9:
         return "consistent: measured ≤ proven"
     return "⚠ exceeds the proven bound: check the audit and the accounting"
@@ -227,13 +227,13 @@ class AuditViewWidget(QWidget):
             delta = _num(audit.get("delta")) or 0.0
             if eps is not None and eps >= 0 and 0 <= delta < 1:
                 bound = np.maximum(np.asarray(tpr_bound(grid, eps, delta), dtype=float), lo)
-                upper = plot.plot(
+                # Filled down to the axis (fillLevel is in plotted, i.e. log10, coordinates).
+                self.limit_curve = plot.plot(
                     grid, bound, pen=pg.mkPen(DP_REGION_COLOR, width=1.5),
+                    fillLevel=math.log10(lo) if log else 0.0,
+                    fillBrush=pg.mkBrush(*DP_REGION_COLOR, 55),
                     name=f"DP limit (ε = {eps:.3g}, δ = {delta:.2g})",
                 )
-                floor = plot.plot(grid, np.full_like(grid, lo), pen=None)
-                plot.addItem(pg.FillBetweenItem(upper, floor, brush=pg.mkBrush(*DP_REGION_COLOR, 60)))
-                self.limit_curve = upper
             attacks = audit.get("attacks") or {}
             for i, (name, attack) in enumerate(attacks.items()):
                 if not isinstance(attack, Mapping):

@@ -398,6 +398,7 @@ class MainWindow(QMainWindow):
             experiment = self.build_experiment()
         except ParamError as exc:
             self.setup_tabs.setCurrentIndex(1)
+            self._set_state("Ready — check the settings")
             show_message(self, "Check the settings", str(exc))
             return False
         except ValueError as exc:
@@ -579,12 +580,14 @@ class MainWindow(QMainWindow):
         self._flush_events()
         if self._closing:
             return
-        self._set_state("Failed — see the message")
-        self.results.clear(
-            f"<b style='color:#b3261e'>The run failed:</b> {html.escape(str(exc))}"
-        )
+        # A ValueError is the data or the engine refusing these settings (one class only, more
+        # clients than rows, a delta too large, ...): a message to act on, not a crash report.
+        refused = isinstance(exc, ValueError)
+        self._set_state("Stopped — see the message" if refused else "Failed — see the message")
+        what = "The run could not go ahead:" if refused else "The run failed:"
+        self.results.clear(f"<b style='color:#b3261e'>{what}</b> {html.escape(str(exc))}")
         if isinstance(exc, BaseException):
-            show_exception(self, "The run failed", exc)
+            show_exception(self, "Cannot run this experiment" if refused else "The run failed", exc)
 
     @Slot()
     def _on_run_job_cancelled(self) -> None:

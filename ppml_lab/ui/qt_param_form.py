@@ -417,7 +417,7 @@ class ParamFormWidget(QWidget):
     Signals
     -------
     changed
-        Emitted whenever the user edits a value.
+        Emitted whenever the user edits a value, and after :meth:`set_values`.
     """
 
     changed = Signal()
@@ -446,6 +446,7 @@ class ParamFormWidget(QWidget):
         advanced_form: QFormLayout | None = None
         if any(s.advanced for s in self.specs):
             self.advanced_section = CollapsibleSectionWidget("Advanced", self)
+            self.advanced_section.toggle_button.toggled.connect(self._on_advanced_toggled)
             advanced_form = QFormLayout(self.advanced_section.content)
             advanced_form.setContentsMargins(12, 0, 0, 0)
             _style_form(advanced_form)
@@ -518,7 +519,12 @@ class ParamFormWidget(QWidget):
         for name, field in self._fields.items():
             field.set_unset_text(hints.unset_text.get(name, "not set"))
             field.set_disabled_reason(hints.disabled.get(name, ""))
-        off = [self._fields[n].spec.label for n in self._fields if hints.disabled.get(n)]
+        # Fields inside the collapsed "Advanced" section need no mention until it is opened.
+        open_advanced = self.advanced_section is not None and self.advanced_section.expanded
+        off = [
+            f.spec.label for n, f in self._fields.items()
+            if hints.disabled.get(n) and (open_advanced or not f.spec.advanced)
+        ]
         lines = list(hints.notes)
         if off:
             lines.append("Greyed out (not used with these choices): " + ", ".join(off) + ".")
@@ -547,6 +553,7 @@ class ParamFormWidget(QWidget):
                 f.editor.blockSignals(was)
         self.refresh_hints()
         self.validate()
+        self.changed.emit()  # once, so dependants (the other form's hints) follow
 
     def build(self) -> Any:
         """Validate the values and return a params instance.
@@ -576,6 +583,10 @@ class ParamFormWidget(QWidget):
             return str(exc)
         return ""
 
+    @Slot(bool)
+    def _on_advanced_toggled(self, expanded: bool) -> None:
+        self.refresh_hints()  # the note names greyed-out advanced fields only when shown
+
     @Slot()
     def _on_field_changed(self) -> None:
         self.refresh_hints()
@@ -583,6 +594,9 @@ class ParamFormWidget(QWidget):
         self.changed.emit()
 
     def _show_error(self, message: str, key: str) -> None:
+        if message and key not in self._fields:
+            # A cross-field check (__post_init__) names its field in the message, by key.
+            key = next((n for n in self._fields if re.search(rf"\b{re.escape(n)}\b", message)), key)
         self.error_label.setText(message)
         self.error_label.setVisible(bool(message))
         for name, field in self._fields.items():

@@ -102,15 +102,16 @@ def _make_plot(
 class _Series:
     """Buffered points of one curve, and which plot it belongs to."""
 
-    __slots__ = ("xs", "ys", "dirty", "curve", "symbols", "plot_key")
+    __slots__ = ("xs", "ys", "dirty", "curve", "symbols", "plot_key", "label")
 
-    def __init__(self, curve: pg.PlotDataItem, plot_key: str) -> None:
+    def __init__(self, curve: pg.PlotDataItem, plot_key: str, label: str) -> None:
         self.xs: list[float] = []
         self.ys: list[float] = []
         self.dirty = False
         self.curve = curve
         self.symbols = True
         self.plot_key = plot_key
+        self.label = label
 
 
 def _nice_step(n: int, max_ticks: int = 12) -> int:
@@ -135,7 +136,7 @@ class PartitionChartWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = pg.PlotWidget(parent=self, axisItems={"bottom": IntegerAxisItem("bottom")})
-        self.plot.setTitle("Training rows per client", size="11pt")
+        self.plot.setTitle("Rows per client", size="11pt")
         self.plot.setLabel("bottom", "client")
         self.plot.setLabel("left", "rows")
         self.plot.getAxis("left").enableAutoSIPrefix(False)
@@ -146,11 +147,12 @@ class PartitionChartWidget(QWidget):
         self.legend = self.plot.getPlotItem().addLegend(
             offset=(10, 5), labelTextSize="9pt", colCount=4, brush=pg.mkBrush(*LEGEND_BRUSH)
         )
-        self.plot.setToolTip(
+        self._base_tip = (
             "How the training rows were split between the federated clients: bar height is the "
             "number of rows a client holds, colours are the classes. The test rows stay with "
             "the server."
         )
+        self.plot.setToolTip(self._base_tip)
         self.note = QLabel(self)
         self.note.setObjectName("hintLabel")
         self.note.setWordWrap(True)
@@ -166,6 +168,7 @@ class PartitionChartWidget(QWidget):
     def set_payload(self, payload: Any) -> None:
         """Draw a partition payload (see the class docstring); bad shapes draw nothing."""
         rows, counts, class_names, empty = _parse_partition(payload)
+        labels = _client_labels(payload, len(rows))
         for bar in self._bars:
             self.plot.removeItem(bar)
         self._bars = []
@@ -191,21 +194,47 @@ class PartitionChartWidget(QWidget):
             bar = pg.BarGraphItem(x=x, height=np.asarray(rows, float), width=width, brush=CLASS_PALETTE[0])
             self.plot.addItem(bar)
             self._bars.append(bar)
-        step = _nice_step(n)
-        ticks = [(1, "1")] + [(i, str(i)) for i in range(step, n + 1, step) if i != 1]
+        if labels is not None and n <= 12:
+            # The column split names its clients (one per site, ...): show the names.
+            ticks = [(i + 1, _short(labels[i], 60 // max(n, 1) + 3)) for i in range(n)]
+        else:
+            step = _nice_step(n)
+            ticks = [(1, "1")] + [(i, str(i)) for i in range(step, n + 1, step) if i != 1]
         self.plot.getAxis("bottom").setTicks([ticks])
+        if labels is not None:
+            shown = "\n".join(f"{i + 1}: {name}" for i, name in enumerate(labels[:40]))
+            self.plot.setToolTip(self._base_tip + "\n\nClients:\n" + shown
+                                 + ("\n…" if len(labels) > 40 else ""))
+        else:
+            self.plot.setToolTip(self._base_tip)
         if n:
             self.plot.setXRange(0.4, n + 0.6, padding=0)
             self.plot.setYRange(0, max(max(rows), 1) * 1.3, padding=0)
-        title = f"Training rows per client ({n} client{'s' if n != 1 else ''}"
-        title += f", {sum(rows):,} rows)" if n else ")"
-        self.plot.setTitle(title, size="11pt")
+        # The counts go in the axis label: a long title would widen the plot beyond its cell.
+        label = f"client ({n}, {sum(rows):,} rows in all)" if n else "client"
+        self.plot.setLabel("bottom", label)
         if empty:
             shown = ", ".join(str(c) for c in empty[:10])
             self.note.setText(f"Clients with no rows: {shown}{' …' if len(empty) > 10 else ''}")
         else:
             self.note.setText("")
         self.note.setVisible(bool(empty))
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(1, limit - 1)] + "…"
+
+
+def _client_labels(payload: Any, n: int) -> list[str] | None:
+    """Client names when the split gave them meaning (the column split), else None."""
+    if not isinstance(payload, Mapping) or payload.get("method") != "column":
+        return None
+    clients = payload.get("clients")
+    if not isinstance(clients, Sequence):
+        return None
+    labels = [str(c.get("label", i + 1)) if isinstance(c, Mapping) else str(i + 1)
+              for i, c in enumerate(clients)]
+    return labels if len(labels) == n else None
 
 
 def _parse_partition(payload: Any) -> tuple[list[int], np.ndarray | None, list[str], list[Any]]:
@@ -291,7 +320,8 @@ class RunPlotsWidget(QWidget):
         self.epsilon_target_line = pg.InfiniteLine(
             angle=0, pen=pg.mkPen("#b3261e", style=Qt.PenStyle.DashLine, width=1),
             label="target ε",
-            labelOpts={"position": 0.03, "color": "#b3261e", "anchors": [(0, 1), (0, 1)],
+            # Under the line at the left, where the spent curve (rising from the left) is not.
+            labelOpts={"position": 0.03, "color": "#b3261e", "anchors": [(0, 0), (0, 0)],
                        "fill": pg.mkBrush(*LEGEND_BRUSH)},
         )
         self.epsilon_target_line.setVisible(False)
@@ -327,6 +357,10 @@ class RunPlotsWidget(QWidget):
             if not series.symbols:
                 series.curve.setSymbol("o")
                 series.symbols = True
+            # A curve of an earlier run that this run may not have: out of the legend until then.
+            legend = self._time_plots[series.plot_key].getPlotItem().legend
+            if legend is not None:
+                legend.removeItem(series.curve)
         self.baseline_line.setVisible(False)
         self.epsilon_target_line.setVisible(False)
         self._partition_shown = False
@@ -395,6 +429,10 @@ class RunPlotsWidget(QWidget):
             if want_symbols != series.symbols:
                 series.curve.setSymbol("o" if want_symbols else None)
                 series.symbols = want_symbols
+            # A lone point (a one-shot mechanism) needs a marker that can be seen.
+            size = 9 if len(series.xs) == 1 else 4
+            if series.curve.opts.get("symbolSize") != size:
+                series.curve.setSymbolSize(size)
             series.curve.setData(np.asarray(series.xs), np.asarray(series.ys))
             series.dirty = False
             changed.add(series.plot_key)
@@ -449,6 +487,10 @@ class RunPlotsWidget(QWidget):
 
     def _append(self, name: str, step: float, value: float) -> None:
         series = self._series_for(name)
+        if not series.xs:
+            legend = self._time_plots[series.plot_key].getPlotItem().legend
+            if legend is not None and legend.getLabel(series.curve) is None:
+                legend.addItem(series.curve, series.label)
         series.xs.append(float(step))
         series.ys.append(float(value))
         series.dirty = True
@@ -478,7 +520,7 @@ class RunPlotsWidget(QWidget):
             symbol="o", symbolSize=4, symbolBrush=color, symbolPen=None,
             antialias=self._smooth,
         )
-        series = _Series(curve, key)
+        series = _Series(curve, key, label)
         self._series[name] = series
         return series
 

@@ -40,12 +40,12 @@ COST_LABELS = {
     "calibration_seconds": "noise calibration time",
     "seconds_per_round": "time per round",
     "bytes_sent": "data sent (up + down)",
-    "bytes_up": "uploaded by clients",
-    "bytes_down": "downloaded by clients",
-    "secagg_seconds": "secure-aggregation time",
-    "secagg_overhead_bytes": "secure-aggregation overhead",
-    "secagg_clipped_values": "values clipped to fit the masks",
-    "secagg_seeds_revealed": "seeds revealed for dropouts",
+    "bytes_up": "uploaded",
+    "bytes_down": "downloaded",
+    "secagg_seconds": "masking time",
+    "secagg_overhead_bytes": "masking overhead",
+    "secagg_clipped_values": "values clipped (masking)",
+    "secagg_seeds_revealed": "seeds revealed (dropouts)",
     "clients_dropped": "clients dropped out",
     "time_ratio": "time vs baseline",
 }
@@ -137,11 +137,7 @@ def privacy_explanation(privacy: Mapping[str, Any], n_train: int) -> tuple[str, 
     if mechanism == "dp-fedavg":
         sentences = [s.replace("a given person", "a given client").replace(
             "any one person", "any one client").replace("records", "clients") for s in sentences]
-    posterior = translator.max_posterior(eps, delta)
-    headline = (
-        f"ε = <b>{eps:.3g}</b>, δ = {delta:.2g} ({html.escape(unit)}): an attacker's certainty "
-        f"about one member rises from 50% to at most {posterior:.1%}"
-    )
+    headline = f"ε = <b>{eps:.3g}</b>, δ = {delta:.2g}, {html.escape(unit)}"
     return headline, level, sentences
 
 
@@ -373,7 +369,7 @@ class ResultsPanel(QWidget):
             body = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
             self.privacy_label.setText(
                 f"<b>Privacy guarantee: <span style='color:{color}'>{html.escape(level)}</span>"
-                f"</b><br>{headline}.<ul style='margin:4px 0 0 -20px'>{body}</ul>"
+                f"</b> ({headline})<ul style='margin:4px 0 0 -20px'>{body}</ul>"
             )
             self.privacy_scroll.setVisible(True)
             return
@@ -428,8 +424,9 @@ def _communication_line(overhead: Mapping[str, Any]) -> str:
         line += f" ({format_quantity(up, 'bytes')} up, {format_quantity(down, 'bytes')} down)"
     masking = _number(overhead.get("secagg_overhead_bytes"))
     if masking is not None:
-        plain_up = (up if up is not None else sent) - masking
-        share = f", +{masking / plain_up:.0%} on the uploads" if plain_up > 0 else ""
+        # The overhead is part of the bytes sent (keys, masks and dropout recovery, both ways).
+        plain = sent - masking
+        share = f", +{masking / plain:.0%} over sending the updates in the clear" if plain > 0 else ""
         line += f"; secure aggregation added {format_quantity(masking, 'bytes')}{share}"
     return line
 

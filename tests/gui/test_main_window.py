@@ -139,9 +139,9 @@ def test_single_class_target_is_reported_when_running(window, qtbot, messages, t
     assert result is None
     assert len(messages) == 1
     title, text = messages.boxes[0]
-    assert title == "The run failed"
+    assert title == "Cannot run this experiment"
     assert "only one value" in text and "label" in text
-    assert window.state.startswith("Failed")
+    assert window.state.startswith("Stopped")
     assert live_threads() == []
 
 
