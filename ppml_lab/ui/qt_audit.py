@@ -39,7 +39,8 @@ from ppml_lab.ui.qt_plots import LEGEND_BRUSH
 #: Attack colours (the DP region is green, the diagonal grey).
 ATTACK_COLORS = ["#d62728", "#1f77b4", "#9467bd", "#ff7f0e", "#8c564b"]
 DP_REGION_COLOR = (46, 125, 50)
-#: Smallest rate drawn with logarithmic axes (a rate of 0 has no logarithm).
+#: Smallest rate drawn with logarithmic axes (a rate of 0 has no logarithm) when the audit does
+#: not say how many records it attacked.
 LOG_FLOOR = 1e-4
 
 ATTACK_NAMES = {
@@ -58,6 +59,20 @@ _COLUMNS = [
      "better than this upper bound allows"),
     ("verdict", "How the measured leakage compares with the guarantee"),
 ]
+
+
+def _resolution(audit: Mapping[str, Any] | None) -> float:
+    """The smallest non-zero rate the audit could measure: 1 / (records per side)."""
+    counts: list[int] = []
+    attacks = audit.get("attacks") if isinstance(audit, Mapping) else None
+    for attack in (attacks or {}).values() if isinstance(attacks, Mapping) else []:
+        if isinstance(attack, Mapping):
+            for key in ("n_members", "n_nonmembers"):
+                if isinstance(attack.get(key), int) and attack[key] > 0:
+                    counts.append(attack[key])
+    if not counts and isinstance(audit, Mapping) and isinstance(audit.get("records_per_side"), int):
+        counts.append(audit["records_per_side"])
+    return 1.0 / max(counts) if counts and max(counts) > 0 else LOG_FLOOR
 
 
 def _num(value: Any) -> float | None:
@@ -117,7 +132,8 @@ class AuditViewWidget(QWidget):
         self.log_check.setObjectName("auditLogAxes")
         self.log_check.setToolTip(
             "Strong attacks are judged by how many members they catch at very few false alarms; "
-            "logarithmic axes show that corner."
+            "logarithmic axes show that corner. They start at 1/(records attacked): with n "
+            "non-members a false-alarm rate below 1/n cannot be measured, so 0 is drawn there."
         )
         self.table = QTableWidget(0, len(_COLUMNS), self)
         self.table.setObjectName("auditTable")
@@ -213,10 +229,13 @@ class AuditViewWidget(QWidget):
         self.limit_curve = None
         log = self.log_check.isChecked()
         plot.setLogMode(x=log, y=log)
-        lo = LOG_FLOOR if log else 0.0
+        # With n non-members the smallest false-alarm rate measured is 1/n: a rate of 0 means
+        # "below 1/n", so log axes start there rather than at an arbitrary tiny value.
+        floor = _resolution(self._audit) if log else 0.0
+        lo = floor
         grid = (
             np.unique(np.concatenate([np.geomspace(LOG_FLOOR, 1.0, 300), np.linspace(0, 1, 201)]))
-            if not log else np.geomspace(LOG_FLOOR, 1.0, 300)
+            if not log else np.geomspace(floor, 1.0, 300)
         )
         plot.plot(
             grid, grid, pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine), name="guessing"
@@ -247,7 +266,7 @@ class AuditViewWidget(QWidget):
                 if fpr.size == 0 or fpr.shape != tpr.shape:
                     continue
                 if log:
-                    fpr, tpr = np.maximum(fpr, LOG_FLOOR), np.maximum(tpr, LOG_FLOOR)
+                    fpr, tpr = np.maximum(fpr, floor), np.maximum(tpr, floor)
                 auc = _num(attack.get("auc"))
                 label = html.escape(ATTACK_NAMES.get(str(name), str(name)))
                 if auc is not None:
@@ -263,8 +282,8 @@ class AuditViewWidget(QWidget):
         )
         plot.addItem(one_pct, ignoreBounds=True)
         if log:
-            plot.setXRange(math.log10(LOG_FLOOR), 0, padding=0.02)
-            plot.setYRange(math.log10(LOG_FLOOR), 0, padding=0.02)
+            plot.setXRange(math.log10(floor), 0, padding=0.02)
+            plot.setYRange(math.log10(floor), 0, padding=0.02)
         else:
             plot.setXRange(0, 1, padding=0.02)
             plot.setYRange(0, 1, padding=0.02)

@@ -173,7 +173,7 @@ class MainWindow(QMainWindow):
         run_page.setStretchFactor(0, 3)
         run_page.setStretchFactor(1, 1)
         run_page.setChildrenCollapsible(False)
-        run_page.setSizes([560, 290])
+        run_page.setSizes([520, 330])
         self.results.setMinimumHeight(150)
         self.audit_view = AuditViewWidget(self)
         self.view_tabs = QTabWidget(self)
@@ -425,14 +425,14 @@ class MainWindow(QMainWindow):
         self._latest = {}
         self._warnings = []
         self._progress = None
-        self.plots.reset()
+        steps = getattr(experiment.params, "rounds", None) or experiment.model.epochs
+        self.plots.reset(planned_steps=_planned_steps(experiment))
         self.plots.set_smooth(False)
         self.plots.set_step_label(_step_name(experiment))
         self.plots.set_epsilon_target(_target_epsilon(experiment.params))
         self.audit_view.clear()
         self.results.clear("<b>Preparing the data…</b>")
         self.view_tabs.setCurrentIndex(1)
-        steps = getattr(experiment.params, "rounds", None) or experiment.model.epochs
         self.run_progress.setRange(0, max(1, int(steps)))
         self.run_progress.setValue(0)
         self.run_progress.setFormat("%v / %m")
@@ -860,6 +860,14 @@ class MainWindow(QMainWindow):
 def _step_name(experiment: Experiment) -> str:
     """What one step of the run is, for the x axes: federated runs count rounds."""
     return "round" if hasattr(experiment.params, "rounds") else "epoch"
+
+
+def _planned_steps(experiment: Experiment) -> int | None:
+    """How many steps the run will draw, when known in advance (for the step axes)."""
+    if getattr(experiment.params, "mechanism", None) == "objective":
+        return None  # a one-shot fit: a single step whatever the epochs say
+    steps = getattr(experiment.params, "rounds", None) or experiment.model.epochs
+    return int(steps) if isinstance(steps, int) and steps > 0 else None
 
 
 def _target_epsilon(params: Any) -> float | None:

@@ -79,7 +79,8 @@ def _make_plot(
 ) -> pg.PlotWidget:
     """A plot with title, labels, grid and a legend in the corner the curves leave free.
 
-    ``legend="top"`` for falling curves (loss), ``"bottom"`` for rising ones (accuracy, epsilon).
+    ``legend="top"`` for falling curves (loss), ``"bottom"`` for rising ones (accuracy, epsilon),
+    ``"top-left"`` for curves rising from zero (cumulative counts).
     """
     axes = {"bottom": IntegerAxisItem("bottom")} if integer_x else {}
     plot = pg.PlotWidget(parent=parent, axisItems=axes)
@@ -90,7 +91,7 @@ def _make_plot(
     plot.setMenuEnabled(True)
     plot.getAxis("left").enableAutoSIPrefix(False)
     plot.getAxis("bottom").enableAutoSIPrefix(False)
-    offset = (-10, 10) if legend == "top" else (-10, -10)
+    offset = {"top": (-10, 10), "bottom": (-10, -10), "top-left": (10, 10)}[legend]
     plot.getPlotItem().addLegend(
         offset=offset, labelTextSize="9pt", brush=pg.mkBrush(*LEGEND_BRUSH)
     )
@@ -176,7 +177,7 @@ class PartitionChartWidget(QWidget):
         self.rows = rows
         n = len(rows)
         x = np.arange(1, n + 1, dtype=float)
-        width = 0.75 if n <= 60 else 0.95
+        width = 0.75 if n <= 60 else 1.0  # many clients: touching bars (no hairline gaps)
         pen = pg.mkPen("w") if n <= 60 else pg.mkPen(None)
         if counts is not None and counts.size:
             bottom = np.zeros(n)
@@ -196,7 +197,7 @@ class PartitionChartWidget(QWidget):
             self._bars.append(bar)
         if labels is not None and n <= 12:
             # The column split names its clients (one per site, ...): show the names.
-            ticks = [(i + 1, _short(labels[i], 60 // max(n, 1) + 3)) for i in range(n)]
+            ticks = [(i + 1, _short(labels[i], max(4, 48 // max(n, 1)))) for i in range(n)]
         else:
             step = _nice_step(n)
             ticks = [(1, "1")] + [(i, str(i)) for i in range(step, n + 1, step) if i != 1]
@@ -299,7 +300,7 @@ class RunPlotsWidget(QWidget):
             "Data sent (cumulative)", "data sent", self,
             "Bytes the clients and the server exchanged so far (model updates up, the global "
             "model down). With secure aggregation the masking overhead is drawn separately.",
-            legend="bottom",
+            legend="top-left",
         )
         self.bytes_plot.setLabel("left", "data sent", units="B")
         self.bytes_plot.getAxis("left").enableAutoSIPrefix(True)
@@ -315,6 +316,7 @@ class RunPlotsWidget(QWidget):
                        "fill": pg.mkBrush(*LEGEND_BRUSH)},
         )
         self.baseline_line.setVisible(False)
+        self.baseline_line.setZValue(20)  # its label stays readable above the curves
         # Counted in the auto-range, so the reference is on screen even above every curve.
         self.accuracy_plot.addItem(self.baseline_line)
         self.epsilon_target_line = pg.InfiniteLine(
@@ -325,6 +327,7 @@ class RunPlotsWidget(QWidget):
                        "fill": pg.mkBrush(*LEGEND_BRUSH)},
         )
         self.epsilon_target_line.setVisible(False)
+        self.epsilon_target_line.setZValue(20)
         self.epsilon_plot.addItem(self.epsilon_target_line)
         self._time_plots = {
             "loss": self.loss_plot, "accuracy": self.accuracy_plot, "epsilon": self.epsilon_plot,
@@ -332,6 +335,7 @@ class RunPlotsWidget(QWidget):
         }
 
         self._series: dict[str, _Series] = {}
+        self._planned: int | None = None
         self._smooth = True
         self._next_draw = 0.0
         self._partition_shown = False
@@ -346,9 +350,20 @@ class RunPlotsWidget(QWidget):
 
     # -- data --------------------------------------------------------------------------------
 
-    def reset(self) -> None:
-        """Empty every curve (they stay in their plots) and hide the optional plots."""
+    def reset(self, planned_steps: int | None = None) -> None:
+        """Empty every curve (they stay in their plots) and hide the optional plots.
+
+        With ``planned_steps`` the step axes span the whole run from the start, so the curves
+        grow into an axis that does not jump; without, they follow the data.
+        """
         self._next_draw = 0.0
+        self._planned = planned_steps if planned_steps and planned_steps > 0 else None
+        for plot in self._time_plots.values():
+            # Not the previous run's ranges while this one has no data yet.
+            if self._planned is not None:
+                plot.setXRange(0.5, self._planned + 0.5, padding=0.02)
+            plot.setYRange(0, 1, padding=0.02)
+            plot.enableAutoRange(axis="y")
         for series in self._series.values():
             series.xs.clear()
             series.ys.clear()
@@ -528,8 +543,12 @@ class RunPlotsWidget(QWidget):
         return sum(1 for s in self._series.values() if s.plot_key == key)
 
     def _fit_single_step(self, key: str) -> None:
-        """A run with a single step (a one-shot mechanism) shows x from 0 to 2, not -3 to 5."""
+        """Keep the planned step range; a lone step (a one-shot mechanism) shows x from 0 to 2,
+        not -3 to 5.
+        """
         xs = [x for s in self._series.values() if s.plot_key == key for x in s.xs]
+        if xs and self._planned is not None and 0 < min(xs) and max(xs) <= self._planned:
+            return  # the axis already spans the run
         if xs and max(xs) - min(xs) < 1:
             self._time_plots[key].setXRange(min(xs) - 1, max(xs) + 1, padding=0)
         elif xs:

@@ -45,7 +45,7 @@ COST_LABELS = {
     "secagg_seconds": "masking time",
     "secagg_overhead_bytes": "masking overhead",
     "secagg_clipped_values": "values clipped (masking)",
-    "secagg_seeds_revealed": "seeds revealed (dropouts)",
+    "secagg_seeds_revealed": "seeds revealed",
     "clients_dropped": "clients dropped out",
     "time_ratio": "time vs baseline",
 }
@@ -194,8 +194,8 @@ class ResultsPanel(QWidget):
             "What the pattern cost: engine time, bytes sent between parties, ... (hover a row "
             "for its key in the results file)"
         )
-        self.overhead_table.setMinimumWidth(260)
-        self.overhead_table.setMaximumWidth(360)
+        self.overhead_table.setMinimumWidth(230)
+        self.overhead_table.setMaximumWidth(300)
         self._overheads: dict[str, Overhead] = {}
 
         # Warnings and summary scroll together, so a long warning never hides the numbers.
@@ -349,7 +349,10 @@ class ResultsPanel(QWidget):
                 f"{format_quantity(result.wall_seconds, 's')}</span>"
             )
         self.summary_label.setText("<br>".join(lines))
-        self._show_privacy(pattern, privacy, data.n_train if data is not None else 0, status)
+        self._show_privacy(
+            pattern, privacy, data.n_train if data is not None else 0, status,
+            _run_protections(result.experiment, extra),
+        )
         if overhead:
             # The run's totals replace the live values (they include the final steps' costs).
             for kind, value in overhead.items():
@@ -362,14 +365,18 @@ class ResultsPanel(QWidget):
             warnings += result.history.warnings()
         self.set_warnings(warnings)
 
-    def _show_privacy(self, pattern: str, privacy: Mapping[str, Any], n_train: int, status: str) -> None:
+    def _show_privacy(
+        self, pattern: str, privacy: Mapping[str, Any], n_train: int, status: str,
+        in_this_run: list[str],
+    ) -> None:
         headline, level, sentences = privacy_explanation(privacy, n_train)
+        run_lines = "".join(f"<br>{line}" for line in in_this_run)
         if headline:
             color = LEVEL_COLORS.get(level, "#333333")
             body = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
             self.privacy_label.setText(
                 f"<b>Privacy guarantee: <span style='color:{color}'>{html.escape(level)}</span>"
-                f"</b> ({headline})<ul style='margin:4px 0 0 -20px'>{body}</ul>"
+                f"</b> ({headline}){run_lines}<ul style='margin:4px 0 0 -20px'>{body}</ul>"
             )
             self.privacy_scroll.setVisible(True)
             return
@@ -381,6 +388,7 @@ class ResultsPanel(QWidget):
             return
         self.privacy_label.setText(
             "<b>Privacy: no formal (ε) guarantee for this pattern.</b>"
+            + run_lines
             + (f"<br><b style='color:#1b7f3b'>What it protects:</b> {html.escape(protects)}"
                if protects else "")
             + (f"<br><b style='color:#b3261e'>What it does not:</b> {html.escape(exposed)}"
@@ -402,6 +410,24 @@ class ResultsPanel(QWidget):
                 item.setToolTip(f"{cost_label(event.kind)}: {event.value:g} {event.unit}\n"
                                 f"key in the results file: overhead.{event.kind}")
                 self.overhead_table.setItem(row, col, item)
+
+
+def _run_protections(experiment: Any, extra: Mapping[str, Any]) -> list[str]:
+    """What this run's settings switched on, for patterns whose protection depends on them."""
+    if experiment.pattern != "federated":
+        return []
+    params = experiment.params
+    partition = extra.get("partition") if isinstance(extra.get("partition"), Mapping) else {}
+    n = partition.get("n_clients", getattr(params, "clients", None))
+    who = f"{n} clients" if isinstance(n, int) else "the clients"
+    lines = [f"In this run: the raw rows stayed with {who}."]
+    if getattr(params, "secure_aggregation", False):
+        lines.append("Secure aggregation <b>on</b>: the server saw only each round's sum of updates.")
+    else:
+        lines.append("Secure aggregation <b>off</b>: the server saw every client's update.")
+    if getattr(params, "epsilon", None) is None:
+        lines.append("Client-level DP <b>off</b>: the final model has no ε guarantee.")
+    return lines
 
 
 def _cost_words(acc: float, base: float) -> str:
