@@ -7,6 +7,7 @@ Loading itself happens in the window's worker thread through :func:`load_and_ins
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -167,7 +168,7 @@ class DataPreviewWidget(QWidget):
         n = len(table.frame)
         shown = min(n, PREVIEW_ROWS)
         self.caption.setText(
-            f"<b>{table.name}</b> — showing the first {shown:,} of {n:,} rows, "
+            f"<b>{html.escape(table.name)}</b> — showing the first {shown:,} of {n:,} rows, "
             f"{table.frame.shape[1]} columns"
         )
         self.view.resizeColumnsToContents()
@@ -497,10 +498,11 @@ class DatasetPanel(QWidget):
         if target is not None and target in frame.columns:
             counts = frame[target].astype("string").value_counts(dropna=True)
             if len(counts) <= 8:
-                parts = ", ".join(f"{k} {v:,}" for k, v in counts.items())
-                lines.append(f"target <b>{target}</b>: {len(counts)} classes ({parts})")
+                # Escaped: class names such as '<=50K' are not tags (the label is rich text).
+                parts = ", ".join(f"{html.escape(str(k))} {v:,}" for k, v in counts.items())
+                lines.append(f"target <b>{html.escape(target)}</b>: {len(counts)} classes ({parts})")
             else:
-                lines.append(f"target <b>{target}</b>: {len(counts)} classes")
+                lines.append(f"target <b>{html.escape(target)}</b>: {len(counts)} classes")
             if len(counts) < 2:
                 lines.append(
                     "<span style='color:#b3261e'>the target has a single value: "
@@ -508,12 +510,13 @@ class DatasetPanel(QWidget):
                 )
         flagged = [c for c in self._schema if c != target and self._schema[c].excluded_by_default]
         if flagged:
-            lines.append(f"left out by default: {', '.join(flagged[:5])}{' …' if len(flagged) > 5 else ''}")
+            shown = ", ".join(html.escape(c) for c in flagged[:5])
+            lines.append(f"left out by default: {shown}{' …' if len(flagged) > 5 else ''}")
         bad = [c for c in used if self._schema[c].bad_numeric_row is not None]
         if bad:
             lines.append(
                 f"<span style='color:#b3261e'>text in numeric column{'s' if len(bad) > 1 else ''}: "
-                f"{', '.join(bad[:3])} (hover the column for the row)</span>"
+                f"{html.escape(', '.join(bad[:3]))} (hover the column for the row)</span>"
             )
         self.summary_label.setText("<br>".join(lines))
 

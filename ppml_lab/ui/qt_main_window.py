@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
 
         self.state_label = QLabel(self)
         self.state_label.setObjectName("stateLabel")
+        self.state_label.setTextFormat(Qt.TextFormat.PlainText)
         self.state_label.setToolTip("What the application is doing")
         self.elapsed_label = QLabel(self)
         self.elapsed_label.setToolTip("Time since the run started")

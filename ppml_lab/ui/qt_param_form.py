@@ -472,12 +472,14 @@ class ParamFormWidget(QWidget):
         self.notes_label = QLabel(self)
         self.notes_label.setObjectName("hintLabel")
         self.notes_label.setWordWrap(True)
+        self.notes_label.setTextFormat(Qt.TextFormat.PlainText)
         self.notes_label.setVisible(False)
         self.notes_label.setToolTip("How the settings above are used with the current choices")
         layout.insertWidget(1, self.notes_label)  # under the basic fields, above "Advanced"
         self.error_label = QLabel(self)
         self.error_label.setObjectName("errorLabel")
         self.error_label.setWordWrap(True)
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)  # messages may quote '<=50K'
         self.error_label.setVisible(False)
         self.error_label.setToolTip("Why the current values cannot be used")
         layout.addWidget(self.error_label)

@@ -156,3 +156,13 @@ def test_a_bad_csv_is_a_message(window, qtbot, messages, tmp_path: Path) -> None
     assert messages.boxes[-1][0] == "Cannot load the data"
     assert "broken.csv" in messages.texts[-1] and "Traceback" not in messages.texts[-1]
     assert window.state == "Ready — the data could not be loaded"
+
+
+def test_class_names_like_html_are_shown_as_text(window, qtbot, messages, tmp_path: Path) -> None:
+    path = tmp_path / "income.csv"
+    rows = ["age,hours,income"] + [f"{20 + i % 40},{30 + i % 20},{'<=50K' if i % 3 else '>50K'}"
+                                   for i in range(90)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    load(window, qtbot, str(path))
+    summary = window.dataset_panel.summary_label.text()
+    assert "&lt;=50K 60" in summary and "&gt;50K 30" in summary  # '<=50K ... >' is not a tag
