@@ -860,6 +860,8 @@ class MainWindow(QMainWindow):
 
 def _step_name(experiment: Experiment) -> str:
     """What one step of the run is, for the x axes: federated runs count rounds."""
+    if getattr(experiment.params, "mechanism", None) == "objective":
+        return "fit (one shot)"
     return "round" if hasattr(experiment.params, "rounds") else "epoch"
 
 

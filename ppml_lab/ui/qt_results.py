@@ -133,7 +133,8 @@ def privacy_explanation(privacy: Mapping[str, Any], n_train: int) -> tuple[str, 
         n = n_train or None
         unit = "per training record"
     level = translator.protection_level(eps)
-    sentences = translator.describe(eps, delta, n)
+    # With delta = 0 (pure DP) there is nothing to put in proportion to the number of records.
+    sentences = translator.describe(eps, delta, n if delta > 0 else None)
     if mechanism == "dp-fedavg":
         sentences = [s.replace("a given person", "a given client").replace(
             "any one person", "any one client").replace("records", "clients") for s in sentences]
