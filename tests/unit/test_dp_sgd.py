@@ -182,7 +182,10 @@ def test_objective_and_local_mechanisms(cancer):
     local = [run(cancer, model, DPParams(mechanism="local", epsilon=eps), seed=s)[0] for s in range(3)]
     assert central[0].privacy["mechanism"] == "objective" and central[0].privacy["delta"] == 0.0
     assert local[0].privacy["mechanism"] == "local"
-    assert local[0].privacy["epsilon_per_attribute"] == pytest.approx(eps / local[0].privacy["attributes"])
+    # Sequential composition: half for the label, the rest shared by the feature attributes.
+    p = local[0].privacy
+    assert p["epsilon_label"] == pytest.approx(eps / 2)
+    assert p["epsilon_label"] + (p["attributes"] - 1) * p["epsilon_per_attribute"] == pytest.approx(eps)
     central_acc = np.mean([r.final["test_accuracy"] for r in central])
     local_acc = np.mean([r.final["test_accuracy"] for r in local])
     assert central_acc > 0.9
@@ -253,3 +256,36 @@ def test_audit_is_a_pattern_key_and_off_in_sweeps():
     assert with_epsilon(exp, 0.5).params.audit is False
     base = experiment_from_dict({"pattern": {"name": "baseline", "audit": True}}, where="x.toml")
     assert base.params.audit is True
+
+
+def test_debiasing_undoes_randomised_response_in_expectation():
+    from ppml_lab.engines.dp.local import debias, randomize_features
+
+    rng = np.random.default_rng(0)
+    n, k = 200_000, 4
+    codes = rng.choice(k, size=n, p=[0.7, 0.1, 0.1, 0.1])
+    X = np.zeros((n, k))
+    X[np.arange(n), codes] = 1.0
+    groups = [("onehot", list(range(k)))]
+    noisy = randomize_features(X, groups, 1.0, rng)
+    assert noisy[:, 0].mean() < 0.5  # randomised response pulls the 70% level towards 1/k
+    scaled, scale = debias(noisy, groups, 1.0)
+    np.testing.assert_allclose((scaled * scale).mean(axis=0), [0.7, 0.1, 0.1, 0.1], atol=0.01)
+
+
+def test_local_dp_on_adult_is_no_worse_than_the_majority_class():
+    from pathlib import Path
+
+    adult = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "adult.csv"
+    if not adult.exists():
+        pytest.skip("the Adult data set is not on this machine")
+    exp = experiment_from_dict(
+        {"dataset": {"source": str(adult), "target": "income"},
+         "model": {"epochs": 3, "batch_size": 256, "learning_rate": 0.5},
+         "pattern": {"name": "dp", "mechanism": "local", "epsilon": 3.0}},
+        where="x.toml",
+    )
+    data = prepare_data(exp)
+    result, _ = run(data, exp.model, exp.params)
+    majority = max(np.mean(data.y_test), 1 - np.mean(data.y_test))
+    assert result.final["test_accuracy"] >= majority - 0.01
