@@ -1,8 +1,9 @@
 """The federated engine: equivalence with centralised training, secure aggregation, dropouts,
-client-level DP accounting, byte accounting and bad input."""
+client-level DP accounting, byte accounting, splits and bad input."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import dp_accounting
@@ -12,27 +13,32 @@ import pytest
 from dp_accounting.pld import pld_privacy_accountant
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
+from ppml_lab import cli
 from ppml_lab.data import prepare_dataset
 from ppml_lab.engines.base import CancelToken
 from ppml_lab.engines.baseline import BaselineEngine, BaselineParams
 from ppml_lab.engines.events import Artifact, BudgetSpent, Log, Metric, Overhead
-from ppml_lab.engines.federated import FederatedEngine, FederatedParams
+from ppml_lab.engines.federated import FederatedEngine, FederatedParams, engine, secagg
 from ppml_lab.engines.federated.secagg_transport import SecureAggregation
 from ppml_lab.engines.federated.strategies import Contribution, PlainTransport
 from ppml_lab.experiments.config import Experiment
 from ppml_lab.experiments.runner import prepare_data
 from ppml_lab.models import ModelParams
+from ppml_lab.privacy import accounting
+
+LOGISTIC = ModelParams(kind="logistic", batch_size=32, learning_rate=0.1)
+KEY = secagg.KEY_BYTES + secagg.ID_BYTES  # a public key registered with the server, with its id
 
 
 @pytest.fixture(scope="module")
 def cancer():
-    return prepare_data(Experiment())  # builtin:breast_cancer, seed 0
+    return prepare_data(Experiment())  # builtin:breast_cancer, seed 0: 456 training rows
 
 
-def run(data, model: ModelParams, params: FederatedParams, seed: int = 0):
+def drain(gen):
     events: list = []
-    gen = FederatedEngine().run(data, model, params, seed=seed, cancel=CancelToken())
     while True:
         try:
             events.append(next(gen))
@@ -40,210 +46,377 @@ def run(data, model: ModelParams, params: FederatedParams, seed: int = 0):
             return stop.value, events
 
 
+def run(data, model: ModelParams, params: FederatedParams, seed: int = 0):
+    return drain(FederatedEngine().run(data, model, params, seed=seed, cancel=CancelToken()))
+
+
 def metrics(events, name):
     return [e.value for e in events if isinstance(e, Metric) and e.name == name]
+
+
+def overheads(events, kind):
+    return [e.value for e in events if isinstance(e, Overhead) and e.kind == kind]
+
+
+def logs(events, level=None):
+    return [e.message for e in events if isinstance(e, Log) and (level is None or e.level == level)]
+
+
+class Recording:
+    """A transport that remembers what each round handed it, then delegates."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.rounds: list[tuple[list[Contribution], list[int]]] = []
+
+    def collect(self, contributions, dropped, *, model_bytes, round_id):
+        self.rounds.append((list(contributions), list(dropped)))
+        return self.inner.collect(contributions, dropped, model_bytes=model_bytes, round_id=round_id)
+
+
+def run_recorded(monkeypatch, data, model, params, seed=0):
+    recorders: list[Recording] = []
+    make = engine.make_transport
+
+    def recording_transport(p):
+        recorders.append(Recording(make(p)))
+        return recorders[-1]
+
+    monkeypatch.setattr(engine, "make_transport", recording_transport)
+    result, events = run(data, model, params, seed)
+    monkeypatch.setattr(engine, "make_transport", make)
+    return result, events, recorders[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Equivalence with centralised training
 
 
 @pytest.mark.parametrize("kind", ["logistic", "mlp"])
 def test_one_client_full_participation_equals_centralised_training(cancer, kind):
     model = ModelParams(kind=kind, epochs=4, batch_size=32, learning_rate=0.1, hidden=8)
-    gen = BaselineEngine().run(cancer, model, BaselineParams(), seed=3, cancel=CancelToken())
-    base_events = []
-    while True:
-        try:
-            base_events.append(next(gen))
-        except StopIteration as stop:
-            base = stop.value
-            break
+    base, base_events = drain(
+        BaselineEngine().run(cancer, model, BaselineParams(), seed=3, cancel=CancelToken())
+    )
     fed, events = run(
         cancer, model, FederatedParams(clients=1, rounds=4, local_epochs=1, client_fraction=1.0), seed=3
     )
+    # FedAvg with one client: new = old + (n * delta) / n, equal to the local model up to rounding.
     np.testing.assert_allclose(fed.model.get_flat(), base.model.get_flat(), rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(metrics(events, "test_accuracy"), metrics(base_events, "test_accuracy"))
-    np.testing.assert_allclose(metrics(events, "train_loss"), metrics(base_events, "train_loss"), rtol=1e-9)
+    for name in ("test_accuracy", "train_accuracy", "train_loss", "test_loss"):
+        np.testing.assert_allclose(metrics(events, name), metrics(base_events, name), rtol=1e-9)
+    assert fed.final["test_accuracy"] == base.final["test_accuracy"]
 
 
-def test_secure_aggregation_gives_the_plain_model(cancer):
-    model = ModelParams(kind="logistic", batch_size=32, learning_rate=0.1)
+# --------------------------------------------------------------------------------------------
+# Secure aggregation
+
+
+def test_secure_aggregation_gives_the_plain_model_and_counts_its_bytes(cancer):
     params = FederatedParams(clients=5, rounds=3, partition="dirichlet", alpha=0.5)
-    plain, _ = run(cancer, model, params)
-    secure, events = run(cancer, model, replace(params, secure_aggregation=True))
-    # Fixed point with 24 fractional bits: the masked sum is exact up to 2^-25 per value.
-    np.testing.assert_allclose(secure.model.get_flat(), plain.model.get_flat(), atol=1e-5)
-    assert any(e.kind == "secagg_seconds" for e in events if isinstance(e, Overhead))
-    # Masked uploads are as large as float64 ones; each client also uploads its public key and
-    # id (32 + 4 bytes) per round. No dropouts here, so no recovery seeds.
-    assert secure.overhead["bytes_up"] == plain.overhead["bytes_up"] + 3 * 5 * 36
+    plain, plain_events = run(cancer, LOGISTIC, params)
+    secure, events = run(cancer, LOGISTIC, replace(params, secure_aggregation=True))
+    # Fixed point with 24 fractional bits: each summed value is exact up to 2^-25.
+    np.testing.assert_allclose(secure.model.get_flat(), plain.model.get_flat(), atol=1e-6)
+    assert metrics(events, "test_accuracy") == pytest.approx(metrics(plain_events, "test_accuracy"), abs=0.01)
+    # A masked upload is as large as a plain one (dim + 1 words of 8 bytes). Keys persist: each
+    # client registers its key once (36 B) and downloads each peer's key once (32 B); every
+    # round each downloads the participant list (4 B per peer). No dropout: no seeds.
+    n, rounds = 5, 3
+    up_extra = n * KEY
+    down_extra = n * (n - 1) * secagg.KEY_BYTES + rounds * n * (n - 1) * secagg.ID_BYTES
+    assert secure.overhead["bytes_up"] == plain.overhead["bytes_up"] + up_extra
+    assert secure.overhead["bytes_down"] == plain.overhead["bytes_down"] + down_extra
+    assert secure.overhead["secagg_overhead_bytes"] == up_extra + down_extra
+    assert secure.overhead["bytes_sent"] - plain.overhead["bytes_sent"] == up_extra + down_extra
+    assert secure.overhead["secagg_seeds_revealed"] == 0
+    assert len(overheads(events, "secagg_seconds")) == rounds and secure.overhead["secagg_seconds"] > 0
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     n_clients=st.integers(1, 12),
-    dim=st.integers(1, 300),
-    n_dropped=st.integers(0, 4),
+    dim=st.integers(1, 400),
+    drop_share=st.floats(0.0, 1.0),
+    log_scale=st.floats(-6.0, 6.0),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_masked_sum_equals_plain_sum(n_clients, dim, n_dropped, seed):
+def test_masked_sum_equals_plain_sum(n_clients, dim, drop_share, log_scale, seed):
     rng = np.random.default_rng(seed)
     contributions = [
-        Contribution(client=k, vector=rng.normal(0, 50, dim), n_rows=1) for k in range(n_clients)
+        Contribution(client=int(k), vector=rng.normal(0, 10.0**log_scale, dim), n_rows=int(rng.integers(0, 5000)))
+        for k in rng.choice(1000, n_clients, replace=False)
     ]
-    dropped = list(range(100, 100 + n_dropped))
-    secure = SecureAggregation().collect(contributions, dropped, model_bytes=8 * dim, round_id=1)
-    plain = PlainTransport().collect(contributions, dropped, model_bytes=8 * dim, round_id=1)
-    np.testing.assert_allclose(secure.total, plain.total, atol=n_clients * 2.0**-24)
-    assert secure.survivors == plain.survivors and secure.dropped == dropped
+    dropped = [c.client for c in contributions[: int(drop_share * n_clients)]]
+    survivors = [c for c in contributions if c.client not in dropped]
+    secure = SecureAggregation().collect(contributions, dropped, model_bytes=8 * dim, round_id=7)
+    plain = PlainTransport().collect(contributions, dropped, model_bytes=8 * dim, round_id=7)
+    exact = np.sum([c.vector for c in survivors], axis=0) if survivors else np.zeros(dim)
+    # Each of the summed values is rounded to 2^-24 (error <= 2^-25); the rest is float64 noise.
+    tol = len(survivors) * 2.0**-25 + 1e-12 * np.abs(exact).max(initial=1.0) * max(1, len(survivors))
+    assert np.abs(secure.total - exact).max(initial=0.0) <= tol
+    np.testing.assert_allclose(secure.total, plain.total, rtol=0, atol=2 * tol)
+    assert secure.n_rows_total == plain.n_rows_total == sum(c.n_rows for c in survivors)
+    assert secure.survivors == plain.survivors == [c.client for c in survivors]
+    assert secure.dropped == plain.dropped == dropped
+    # Bytes: the masked uploads that arrived, the key set-up, and the dropout recovery.
+    n, s, d = n_clients, len(survivors), len(dropped)
+    masked = s * (dim + 1) * 8
+    recovery_up = s * d * secagg.RECOVERY_BYTES_PER_SEED if s else 0
+    assert plain.bytes_up == masked
+    assert secure.bytes_up == masked + n * KEY + recovery_up
+    assert secure.extra["secagg_seeds_revealed"] == (s * d if s else 0)
 
 
 def test_a_masked_update_is_unrelated_to_the_update():
     """What the server receives from one client looks uniform and does not follow the update."""
-    from ppml_lab.engines.federated import secagg
-
     rng = np.random.default_rng(0)
-    clients = {k: secagg.SecAggClient(k) for k in range(3)}
+    clients = {k: secagg.SecAggClient(k, rng) for k in range(3)}  # seeded keys: a stable test
     directory = {k: c.public_key_bytes() for k, c in clients.items()}
-    update = np.linspace(-1, 1, 4000)
+    dim = 20_000
+    update = np.linspace(-1, 1, dim)
     masked = clients[0].mask(update, directory, round_id=1)
-    encoded = secagg.encode(update)
     as_unit = masked.astype(np.float64) / 2.0**64
-    # Uniform on [0, 1): mean 1/2, variance 1/12, and uncorrelated with the update.
-    assert abs(as_unit.mean() - 0.5) < 0.03
-    assert abs(as_unit.var() - 1 / 12) < 0.01
-    assert abs(np.corrcoef(as_unit, update)[0, 1]) < 0.06
+    # Uniform on [0, 1): Kolmogorov-Smirnov, every bit set half the time, no correlation with
+    # the update or its encoding.
+    assert stats.kstest(as_unit, "uniform").pvalue > 1e-4
+    bits = (masked[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)
+    assert np.abs(bits.mean(axis=0) - 0.5).max() < 5 * 0.5 / np.sqrt(dim)
+    assert abs(np.corrcoef(as_unit, update)[0, 1]) < 5 / np.sqrt(dim)
+    encoded = secagg.encode(update).astype(np.float64)
+    assert abs(np.corrcoef(as_unit, encoded)[0, 1]) < 5 / np.sqrt(dim)
+    # A constant update masks to the same distribution as a varying one (two-sample KS).
+    zero = clients[0].mask(np.zeros(dim), directory, round_id=2).astype(np.float64) / 2.0**64
+    assert stats.ks_2samp(as_unit, zero).pvalue > 1e-4
     # The same update masked for another round looks entirely different.
-    again = clients[0].mask(update, directory, round_id=2)
-    assert np.mean(again == masked) < 0.01 and np.mean(masked == encoded) < 0.01
-    del rng
+    again = clients[0].mask(update, directory, round_id=3)
+    assert np.mean(again == masked) < 1e-3
 
 
-def test_dropouts_are_recovered_and_reported(cancer):
-    model = ModelParams(kind="logistic", batch_size=32, learning_rate=0.1)
+def test_an_update_beyond_the_fixed_point_range_is_refused_not_clipped():
+    limit = secagg.max_abs_value()
+    fine = Contribution(client=0, vector=np.array([0.5 * limit, -1.0]), n_rows=3)
+    huge = Contribution(client=1, vector=np.array([2.0 * limit, 1.0]), n_rows=3)
+    report = SecureAggregation().collect([fine, replace(fine, client=2)], [], model_bytes=16, round_id=1)
+    assert report.total[0] == pytest.approx(limit) and report.n_rows_total == 6
+    with pytest.raises(ValueError, match="diverged"):
+        SecureAggregation().collect([fine, huge], [], model_bytes=16, round_id=1)
+    with pytest.raises(ValueError, match="nan"):
+        SecureAggregation().collect([replace(huge, vector=np.array([np.nan, 0.0]))], [], model_bytes=16, round_id=1)
+
+
+def test_dropouts_happen_after_masking_and_are_recovered_and_reported(cancer, monkeypatch):
     params = FederatedParams(clients=8, rounds=4, dropout_rate=0.3)
-    plain, plain_events = run(cancer, model, params)
-    secure, events = run(cancer, model, replace(params, secure_aggregation=True))
+    plain, plain_events = run(cancer, LOGISTIC, params)
+    secure, events, rec = run_recorded(monkeypatch, cancer, LOGISTIC, replace(params, secure_aggregation=True))
     dropped = metrics(events, "clients_dropped")
     assert sum(dropped) > 0 and dropped == metrics(plain_events, "clients_dropped")
     assert secure.overhead["clients_dropped"] == sum(dropped)
-    assert any("dropped out" in e.message for e in events if isinstance(e, Log))
-    np.testing.assert_allclose(secure.model.get_flat(), plain.model.get_flat(), atol=1e-5)
-    assert sum(metrics(events, "secagg_seeds_revealed") or [0]) >= 0
-    revealed = [e.value for e in events if isinstance(e, Overhead) and e.kind == "secagg_seeds_revealed"]
-    assert sum(revealed) > 0
+    np.testing.assert_allclose(secure.model.get_flat(), plain.model.get_flat(), atol=1e-6)
+    seeds = recovery = 0
+    messages = [m for m in logs(events) if "dropped out" in m]
+    for (contributions, gone), n_gone in zip(rec.rounds, dropped):
+        # A dropped client trained and masked a real update; only its upload was lost.
+        assert len(gone) == n_gone and set(gone) <= {c.client for c in contributions}
+        assert all(np.any(c.vector != 0) for c in contributions if c.client in gone)
+        survivors = len(contributions) - len(gone)
+        seeds += survivors * len(gone)
+        recovery += survivors * len(gone) * (secagg.RECOVERY_BYTES_PER_SEED + secagg.ID_BYTES)
+        if gone:
+            assert any(f"{len(gone)} of {len(contributions)} selected clients dropped out" in m for m in messages)
+    assert secure.overhead["secagg_seeds_revealed"] == seeds > 0
+    assert secure.overhead["secagg_recovery_bytes"] == recovery
+    assert len(messages) == sum(1 for d in dropped if d)
 
 
-def test_single_survivor_round_is_flagged(cancer):
-    model = ModelParams(kind="logistic", batch_size=32, learning_rate=0.1)
-    _, events = run(cancer, model, FederatedParams(clients=2, rounds=6, dropout_rate=0.5, secure_aggregation=True))
-    warnings = [e.message for e in events if isinstance(e, Log) and e.level == "warning"]
-    assert any("masking protected nothing" in w for w in warnings)
+def test_single_survivor_rounds_are_flagged(cancer):
+    params = FederatedParams(clients=2, rounds=6, dropout_rate=0.5, secure_aggregation=True)
+    result, events = run(cancer, LOGISTIC, params)
+    lone = result.extra["single_survivor_rounds"]
+    assert lone
+    warnings = logs(events, "warning")
+    assert sum("masking protected nothing" in w for w in warnings) == len(lone)
+    # One client per round by design: said once, before the first round.
+    _, events = run(cancer, LOGISTIC, FederatedParams(clients=4, rounds=1, client_fraction=0.25, secure_aggregation=True))
+    assert any("one client per round" in w for w in logs(events, "warning"))
+
+
+# --------------------------------------------------------------------------------------------
+# Client-level DP
 
 
 def test_client_level_dp_epsilon_matches_dp_accounting(cancer):
-    model = ModelParams(kind="logistic", batch_size=32, learning_rate=0.1)
     params = FederatedParams(clients=20, rounds=8, client_fraction=0.3, epsilon=3.0, update_clip=0.5)
-    result, events = run(cancer, model, params)
+    result, events = run(cancer, LOGISTIC, params)
     p = result.privacy
     assert p["clients"] == 20 and p["sample_rate"] == 0.3 and p["steps"] == 8
-    assert p["delta"] == pytest.approx(1 / 200)
-    event = dp_accounting.SelfComposedDpEvent(
-        dp_accounting.PoissonSampledDpEvent(0.3, dp_accounting.GaussianDpEvent(p["noise_multiplier"])), 8
+    assert p["delta"] == pytest.approx(1 / 200)  # default 1 / (10 x clients)
+    # Independently: each round is a Poisson-sampled Gaussian mechanism, composed over rounds.
+    sigma = p["noise_multiplier"]
+    accountant = pld_privacy_accountant.PLDAccountant()
+    accountant.compose(
+        dp_accounting.PoissonSampledDpEvent(0.3, dp_accounting.GaussianDpEvent(sigma)), count=8
     )
-    accountant = pld_privacy_accountant.PLDAccountant(value_discretization_interval=1e-4)
-    accountant.compose(event)
-    independent = accountant.get_epsilon(p["delta"])
-    assert p["epsilon"] == pytest.approx(independent, rel=2e-3)
-    assert p["epsilon"] <= 3.0 + 1e-9 and p["epsilon"] >= 0.99 * 3.0
-    spent = [e.epsilon for e in events if isinstance(e, BudgetSpent)]
-    assert len(spent) == 8 and spent == sorted(spent) and spent[-1] == p["epsilon"]
+    assert p["epsilon"] == pytest.approx(accountant.get_epsilon(p["delta"]), rel=1e-9)
+    assert 0.99 * 3.0 <= p["epsilon"] <= 3.0
+    spent = [e for e in events if isinstance(e, BudgetSpent)]
+    assert [e.step for e in spent] == list(range(1, 9))
+    eps = [e.epsilon for e in spent]
+    assert eps == sorted(eps) and eps[-1] == p["epsilon"]
+    assert all(e.delta == p["delta"] for e in spent)
+    # Intermediate points are fast upper bounds on the exact epsilon after that many rounds.
+    for rnd in (2, 5):
+        exact = accounting.epsilon_for(noise_multiplier=sigma, sample_rate=0.3, steps=rnd, delta=p["delta"])
+        assert exact <= eps[rnd - 1] <= exact * 1.02
+    # Under secure aggregation the server adds the same noise to the same (decoded) sum.
+    secure, _ = run(cancer, LOGISTIC, replace(params, secure_aggregation=True))
+    np.testing.assert_allclose(secure.model.get_flat(), result.model.get_flat(), atol=1e-6)
+    assert secure.privacy["epsilon"] == p["epsilon"]
+
+
+# --------------------------------------------------------------------------------------------
+# Bytes, splits, strategies
 
 
 def test_bytes_are_the_serialized_payloads(cancer):
-    model = ModelParams(kind="logistic", batch_size=32, learning_rate=0.1)
-    result, events = run(cancer, model, FederatedParams(clients=4, rounds=3))
+    result, events = run(cancer, LOGISTIC, FederatedParams(clients=4, rounds=3, client_fraction=0.5))
     model_bytes = (cancer.n_features + 1) * 8  # binary logistic: W (d x 1) and b, float64
-    assert result.overhead["bytes_up"] == 3 * 4 * model_bytes
-    assert result.overhead["bytes_down"] == 3 * 4 * model_bytes
-    sent = [e.value for e in events if isinstance(e, Overhead) and e.kind == "bytes_sent"]
-    assert sent == [2 * 4 * model_bytes * r for r in (1, 2, 3)]
+    upload = model_bytes + 8  # the update and the client's row count, float64
+    per_round = 2  # half of 4 clients
+    assert result.overhead["bytes_up"] == 3 * per_round * upload
+    assert result.overhead["bytes_down"] == 3 * per_round * model_bytes
+    assert overheads(events, "bytes_sent") == [per_round * (upload + model_bytes) * r for r in (1, 2, 3)]
+    assert metrics(events, "clients_selected") == [2.0, 2.0, 2.0]
 
 
-def test_partition_artifact_and_column_split():
+def test_partition_artifact_has_rows_and_class_mix(cancer):
+    result, events = run(cancer, LOGISTIC, FederatedParams(clients=6, rounds=1, partition="dirichlet", alpha=0.3))
+    (art,) = [e for e in events if isinstance(e, Artifact) and e.name == "partition"]
+    summary = art.payload
+    assert summary == result.extra["partition"]
+    assert summary["n_clients"] == 6 and sum(summary["rows_per_client"]) == cancer.n_train
+    assert [sum(c) for c in summary["class_counts"]] == summary["rows_per_client"]
+    assert summary["class_names"] == list(cancer.class_names)
+    totals = np.sum(summary["class_counts"], axis=0)
+    assert list(totals) == list(np.bincount(cancer.y_train, minlength=cancer.n_classes))
+
+
+def test_column_split_makes_one_client_per_value():
     rng = np.random.default_rng(0)
     n = 300
     frame = pd.DataFrame(
         {
             "x1": rng.normal(size=n),
             "x2": rng.normal(size=n),
-            "site": rng.choice(["north", "south", "east"], n),
+            "site": rng.choice(["north", "south", "east"], n, p=[0.5, 0.3, 0.2]),
         }
     )
     frame["y"] = np.where(frame["x1"] + 0.3 * rng.normal(size=n) > 0, "yes", "no")
     data = prepare_dataset(frame, target="y", seed=0, name="sites")
+    # The raw column travels with the prepared data (train_frame), in training-row order.
+    assert list(data.train_frame.columns) == ["x1", "x2", "site"] and len(data.train_frame) == data.n_train
     model = ModelParams(kind="logistic", batch_size=16, learning_rate=0.1)
     result, events = run(data, model, FederatedParams(partition="column", partition_column="site", rounds=3))
-    art = [e for e in events if isinstance(e, Artifact) and e.name == "partition"]
-    assert len(art) == 1
-    summary = art[0].payload
-    assert summary["n_clients"] == 3 and sum(summary["rows_per_client"]) == data.n_train
-    assert [sum(c) for c in summary["class_counts"]] == summary["rows_per_client"]
+    summary = result.extra["partition"]
+    labels = [c["label"] for c in summary["clients"]]
+    assert labels == ["east", "north", "south"]
+    expected = data.train_frame["site"].value_counts()
+    assert summary["rows_per_client"] == [int(expected[s]) for s in labels]
+    assert metrics(events, "clients_selected") == [3.0, 3.0, 3.0]
     assert result.final["test_accuracy"] > 0.8
     with pytest.raises(ValueError, match="column named 'hospital'"):
         run(data, model, FederatedParams(partition="column", partition_column="hospital"))
+    with pytest.raises(ValueError, match="is the target"):
+        run(data, model, FederatedParams(partition="column", partition_column="y"))
 
 
-def test_fedprox_keeps_clients_closer_than_fedavg(cancer):
+def test_fedprox_differs_from_fedavg_and_keeps_clients_closer(cancer, monkeypatch):
     model = ModelParams(kind="logistic", batch_size=16, learning_rate=0.2)
-    base = FederatedParams(clients=5, rounds=2, local_epochs=3, partition="dirichlet", alpha=0.2)
-    avg, _ = run(cancer, model, base)
-    prox, _ = run(cancer, model, replace(base, strategy="fedprox", mu=5.0))
+    base = FederatedParams(clients=5, rounds=3, local_epochs=3, partition="dirichlet", alpha=0.2)
+    avg, _, avg_rec = run_recorded(monkeypatch, cancer, model, base)
+    prox, _, prox_rec = run_recorded(monkeypatch, cancer, model, replace(base, strategy="fedprox", mu=1.0))
     assert not np.allclose(avg.model.get_flat(), prox.model.get_flat())
-    # The proximal pull shrinks how far the global model moves from its (zero) start.
-    assert np.linalg.norm(prox.model.get_flat()) < np.linalg.norm(avg.model.get_flat())
+
+    def drift(rec):  # per round: mean distance of the clients' local models from the global one
+        return [np.mean([np.linalg.norm(c.vector) / c.n_rows for c in cs if c.n_rows]) for cs, _ in rec.rounds]
+
+    assert all(p < a for p, a in zip(drift(prox_rec), drift(avg_rec)))
 
 
-def test_empty_clients_are_reported(cancer):
-    model = ModelParams(kind="logistic", batch_size=32, learning_rate=0.1)
-    result, events = run(cancer, model, FederatedParams(clients=40, rounds=1, partition="dirichlet", alpha=0.01))
+def test_empty_clients_are_reported_and_take_part(cancer):
+    params = FederatedParams(clients=40, rounds=1, partition="dirichlet", alpha=0.01)
+    result, events = run(cancer, LOGISTIC, params)
     summary = result.extra["partition"]
-    if summary["empty_clients"]:
-        assert any("received no rows" in e.message for e in events if isinstance(e, Log))
     assert len(summary["rows_per_client"]) == 40
+    empty = summary["empty_clients"]
+    assert empty and all(summary["rows_per_client"][k - 1] == 0 for k in empty)
+    assert any(f"{len(empty)} of 40 clients received no rows" in w for w in logs(events, "warning"))
+    assert metrics(events, "clients_selected") == [40.0]
 
 
 def test_local_test_accuracy_per_client(cancer):
-    model = ModelParams(kind="logistic", batch_size=32, learning_rate=0.1)
-    result, events = run(cancer, model, FederatedParams(clients=4, rounds=2, local_test=True))
+    result, events = run(cancer, LOGISTIC, FederatedParams(clients=4, rounds=2, local_test=True))
     assert len(result.extra["local_test_accuracy"]) == 4
     assert len(metrics(events, "local_test_accuracy_mean")) == 2
 
 
 def test_same_seed_same_model(cancer):
-    model = ModelParams(kind="logistic", batch_size=32, learning_rate=0.1)
     params = FederatedParams(clients=6, rounds=3, client_fraction=0.5, dropout_rate=0.2, epsilon=5.0)
-    a, _ = run(cancer, model, params, seed=1)
-    b, _ = run(cancer, model, params, seed=1)
-    c, _ = run(cancer, model, params, seed=2)
+    a, _ = run(cancer, LOGISTIC, params, seed=1)
+    b, _ = run(cancer, LOGISTIC, params, seed=1)
+    c, _ = run(cancer, LOGISTIC, params, seed=2)
     assert np.array_equal(a.model.get_flat(), b.model.get_flat())
     assert not np.array_equal(a.model.get_flat(), c.model.get_flat())
+
+
+# --------------------------------------------------------------------------------------------
+# Refused settings
 
 
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        (dict(clients=1000), "at most"),
-        (dict(clients=10, epsilon=1.0, delta=0.5), "delta"),
+        (dict(clients=1000), "only 456 rows; use at most 456 clients"),
+        (dict(clients=10, epsilon=1.0, delta=0.5), "delta = 0.5 is too large for 10 clients"),
+        (dict(clients=10, epsilon=1.0, delta=0.1), "must be below 1/10"),
+        (dict(clients=10, epsilon=0.0), "epsilon must be greater than 0"),
+        (dict(clients=10, epsilon=-2.0), "epsilon must be greater than 0"),
+        (dict(clients=10, client_fraction=0.05), "selects 0.5 clients per round, fewer than one"),
+        (dict(clients=10, client_fraction=0.05, epsilon=1.0), "0.5 clients per round on average, fewer than one"),
+        (dict(clients=10, client_fraction=0.0), "client_fraction must be above 0"),
+        (dict(clients=10, dropout_rate=1.0), "dropout_rate"),
+        (dict(clients=10, rounds=0), "rounds"),
     ],
 )
 def test_bad_settings_give_a_plain_message(cancer, params, message):
-    model = ModelParams(kind="logistic", batch_size=32, learning_rate=0.1)
-    with pytest.raises(ValueError, match=message):
-        run(cancer, model, FederatedParams(**params))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        run(cancer, LOGISTIC, FederatedParams(**params))
 
 
-def test_epsilon_must_be_positive_and_column_split_needs_a_column():
-    from ppml_lab.experiments.config import experiment_from_dict
+@pytest.mark.parametrize(
+    ("pattern", "fragments"),
+    [
+        ("clients = 1000", ("456 rows", "at most 456 clients")),
+        ('partition = "column"\npartition_column = "hospital"', ("column named 'hospital'",)),
+        ("epsilon = 1.0\ndelta = 0.2", ("delta", "10 clients", "must be below 1/10")),
+        ("epsilon = 0.0", ("epsilon", "out of range")),
+        ("client_fraction = 0.01", ("selects 0.1 clients per round",)),
+    ],
+)
+def test_bad_settings_exit_2_with_one_line(tmp_path, capsys, pattern, fragments):
+    exp = tmp_path / "fed.toml"
+    exp.write_text(
+        f'[model]\nepochs = 1\n\n[pattern]\nname = "federated"\nrounds = 1\n{pattern}\n', encoding="utf-8"
+    )
+    assert cli.main(["run", str(exp), "-q"]) == cli.EXIT_BAD_INPUT
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert out == "" and len(lines) == 1 and lines[0].startswith("ppml-lab: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
 
-    with pytest.raises(ValueError, match="epsilon"):
-        experiment_from_dict({"pattern": {"name": "federated", "epsilon": 0}}, where="x.toml")
+
+def test_column_split_needs_a_column():
     with pytest.raises(ValueError, match="partition_column"):
         FederatedParams(partition="column")

@@ -30,7 +30,8 @@ class FederatedEngine:
         "Without DP, model updates can leak information about the rows behind them (gradient "
         "inversion, membership inference), and the final model is as revealing as a centrally "
         "trained one. Secure aggregation assumes an honest-but-curious server that does not "
-        "collude with clients."
+        "collude with clients; it hides nothing in a round where only one update arrives (and with "
+        "two, each client can work out the other's from the new model)."
     )
     Params: ClassVar[type] = FederatedParams
 

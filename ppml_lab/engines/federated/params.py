@@ -59,7 +59,8 @@ class FederatedParams:
     )
     dropout_rate: float = param(
         0.0, label="Dropout rate", minimum=0.0, maximum=0.9,
-        help="Probability that a selected client fails to send its update in a round.",
+        help="Probability that a selected client trains but its update never arrives (the round "
+        "goes on with the others; under secure aggregation their masks are removed).",
         advanced=True,
     )
     epsilon: float | None = param(

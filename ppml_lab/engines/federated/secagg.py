@@ -60,9 +60,12 @@ that bound (:meth:`SecAggClient.mask` records how many in ``last_clipped``). The
 
 Cost
 ----
-A masked upload is 8 bytes per coordinate: the same as float64 and twice float32. Key relay costs
-32 bytes per participant up and ``32 * (n - 1)`` down; dropout recovery costs each survivor
-``32 + 4`` bytes (seed + client id) per dropped client.
+A masked upload is 8 bytes per coordinate: the same as float64 and twice float32. Key relay
+(:meth:`SecAggServer.relay_keys`, a fresh exchange every round) costs ``32 + 4`` bytes per
+participant up and ``(32 + 4) * (n - 1)`` down; the federated transport
+(:mod:`.secagg_transport`) keeps keys across rounds and counts a key only once per client and
+peer. Dropout recovery costs each survivor ``32 + 4`` bytes (seed + client id) per dropped
+client.
 """
 
 from __future__ import annotations
