@@ -39,7 +39,7 @@ class FederatedParams:
         help="Passes each selected client makes over its own rows per round.",
     )
     client_fraction: float = param(
-        1.0, label="Clients per round", minimum=0.0, min_inclusive=False, maximum=1.0,
+        1.0, label="Share of clients per round", minimum=0.0, min_inclusive=False, maximum=1.0,
         help="Fraction of clients selected each round (with client-level DP each client is "
         "selected independently with this probability, as the accountant assumes).",
     )
