@@ -76,6 +76,9 @@ class Engine(Protocol):
 
     ``Params`` is a parameter dataclass declared with :func:`ppml_lab.engines.params.param`.
     ``protects`` and ``does_not_protect`` are plain-language sentences for the UI and reports.
+    An engine may also define ``validate(data, model, params)``, raising ValueError with what to
+    change; the runner calls it before training the plaintext reference, so a refused run
+    costs nothing.
     """
 
     name: ClassVar[str]

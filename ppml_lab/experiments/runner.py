@@ -161,6 +161,9 @@ def run_experiment(
         yield Log(message=f"Loading {experiment.dataset.source} ...")
         data = prepare_data(experiment, table)
     engine = get_engine(experiment.pattern)
+    validate = getattr(engine, "validate", None)
+    if validate is not None:  # refuse impossible settings before training the reference
+        validate(data, experiment.model, experiment.params)
     history = History()
     baseline: dict[str, float] = {}
     if with_baseline and experiment.pattern != "baseline":

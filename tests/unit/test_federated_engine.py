@@ -420,3 +420,22 @@ def test_bad_settings_exit_2_with_one_line(tmp_path, capsys, pattern, fragments)
 def test_column_split_needs_a_column():
     with pytest.raises(ValueError, match="partition_column"):
         FederatedParams(partition="column")
+
+
+def test_impossible_settings_are_refused_before_the_plaintext_reference_trains():
+    from ppml_lab.engines.events import Progress
+    from ppml_lab.experiments.config import experiment_from_dict
+    from ppml_lab.experiments.runner import run_experiment
+
+    for pattern in (
+        {"name": "federated", "clients": 1000},
+        {"name": "federated", "clients": 10, "client_fraction": 0.05},
+        {"name": "dp", "epsilon": 1.0, "delta": 0.01},  # >= 1/455 rows
+    ):
+        exp = experiment_from_dict({"pattern": pattern}, where="x.toml")
+        seen = []
+        gen = run_experiment(exp)
+        with pytest.raises(ValueError):
+            while True:
+                seen.append(next(gen))
+        assert not any(isinstance(e, Progress) for e in seen), pattern

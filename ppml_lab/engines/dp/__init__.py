@@ -51,6 +51,11 @@ class DPEngine:
     )
     Params: ClassVar[type] = DPParams
 
+    def validate(self, data: PreparedData, model: ModelParams, params: DPParams) -> None:
+        """Raise ValueError (with what to change) for settings this data cannot support."""
+        if params.delta is not None and params.mechanism == "dp-sgd":
+            accounting.check_delta(params.delta, data.n_train)
+
     def run(
         self,
         data: PreparedData,

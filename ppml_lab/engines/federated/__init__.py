@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from ppml_lab.data import PreparedData
 from ppml_lab.engines.base import CancelToken, EngineRun
-from ppml_lab.engines.federated.engine import run_federated
+from ppml_lab.engines.federated.engine import run_federated, validate
 from ppml_lab.engines.federated.params import FederatedParams
 from ppml_lab.engines.registry import register
 from ppml_lab.models import ModelParams
@@ -34,6 +34,10 @@ class FederatedEngine:
         "two, each client can work out the other's from the new model)."
     )
     Params: ClassVar[type] = FederatedParams
+
+    def validate(self, data: PreparedData, model: ModelParams, params: FederatedParams) -> None:
+        """Raise ValueError (with what to change) for settings this data cannot support."""
+        validate(data, params)
 
     def run(
         self,

@@ -134,6 +134,14 @@ def check_clients(params: FederatedParams, n_clients: int) -> None:
             )
 
 
+def validate(data: PreparedData, params: FederatedParams) -> None:
+    """Every check that can be made before training, so a refused run costs nothing."""
+    check_params(params, n_train=data.n_train)
+    values = _column_values(data, params.partition_column) if params.partition == "column" else None
+    n_clients = len(set(values.tolist())) if values is not None else params.clients
+    check_clients(params, n_clients)
+
+
 def run_federated(
     data: PreparedData,
     model: ModelParams,
