@@ -7,22 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtWidgets import QComboBox
+from window_driving import load, run_to_end
 
 from ppml_lab.ui.param_rules import model_hints, pattern_hints
-from ppml_lab.ui.qt_main_window import MainWindow
-
-
-def load(window: MainWindow, qtbot, source: str) -> None:  # noqa: ANN001
-    with qtbot.waitSignal(window.dataset_loaded, timeout=15_000):
-        window.load_source(source)
-    qtbot.waitUntil(lambda: not window.is_busy, timeout=5000)
-
-
-def run_to_end(window: MainWindow, qtbot, timeout: int = 60_000):  # noqa: ANN001, ANN201
-    with qtbot.waitSignal(window.run_finished, timeout=timeout) as blocker:
-        assert window.start_run()
-    assert not window.is_busy
-    return blocker.args[0]
 
 
 def test_rules_say_what_applies_to_each_choice() -> None:
@@ -101,7 +88,7 @@ def test_client_column_offers_the_dataset_columns_and_is_required(window, qtbot,
     form.set_values({"partition_column": form.suggestions("partition_column")[0]})
     assert form.error_label.isHidden()
     messages.boxes.clear()
-    result = run_to_end(window, qtbot)
+    result = run_to_end(window, qtbot, timeout=60_000)
     assert result is not None and result.status == "completed", messages.texts
     chart = window.plots.partition_chart
     assert sum(chart.rows) == result.data.n_train
@@ -113,7 +100,7 @@ def test_dataset_and_settings_that_do_not_fit_give_messages(window, qtbot, messa
     panel = window.pattern_panel
     # delta >= 1/N is refused by the engine with an explanation.
     panel.set_pattern("dp", {"mechanism": "dp-sgd", "epsilon": 1.0, "delta": 0.05})
-    assert run_to_end(window, qtbot) is None
+    assert run_to_end(window, qtbot, timeout=60_000) is None
     title, text = messages.boxes[-1]
     assert title == "Cannot run this experiment" and "delta" in text and "1/142" in text
     assert window.state.startswith("Stopped")
@@ -123,7 +110,7 @@ def test_dataset_and_settings_that_do_not_fit_give_messages(window, qtbot, messa
     panel.pattern_form.set_values({"delta": None})
     panel.model_form.set_values({"epochs": 3})
     messages.boxes.clear()
-    result = run_to_end(window, qtbot)
+    result = run_to_end(window, qtbot, timeout=60_000)
     assert result is not None and result.status == "completed"
     xs, eps = window.plots.series("epsilon")
     assert list(xs) == [1, 2, 3] and np.all(np.diff(eps) >= 0)
@@ -136,7 +123,7 @@ def test_dataset_and_settings_that_do_not_fit_give_messages(window, qtbot, messa
 def test_a_one_shot_mechanism_shows_its_single_point(window, qtbot, messages) -> None:
     load(window, qtbot, "builtin:breast_cancer")
     window.pattern_panel.set_pattern("dp", {"mechanism": "objective", "epsilon": 2.0})
-    result = run_to_end(window, qtbot)
+    result = run_to_end(window, qtbot, timeout=60_000)
     assert result.status == "completed"
     plots = window.plots
     assert plots.point_count("epsilon") == 1 and not plots.epsilon_plot.isHidden()

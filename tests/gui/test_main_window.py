@@ -9,23 +9,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QFileDialog
+from window_driving import load, run_to_end
 
 from ppml_lab.experiments.config import load_experiment
 from ppml_lab.ui.qt_main_window import MainWindow
 from ppml_lab.ui.qt_worker import live_threads
-
-
-def load(window: MainWindow, qtbot, source: str) -> None:  # noqa: ANN001
-    with qtbot.waitSignal(window.dataset_loaded, timeout=15_000):
-        window.load_source(source)
-    qtbot.waitUntil(lambda: not window.is_busy, timeout=5000)  # the job has fully ended
-
-
-def run_to_end(window: MainWindow, qtbot, timeout: int = 30_000):  # noqa: ANN001, ANN201
-    with qtbot.waitSignal(window.run_finished, timeout=timeout) as blocker:
-        assert window.start_run()
-    assert not window.is_busy
-    return blocker.args[0]
 
 
 def test_loads_a_builtin_and_runs_the_baseline(window, qtbot, messages) -> None:

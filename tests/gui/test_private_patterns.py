@@ -5,21 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from ppml_lab.ui.qt_main_window import MainWindow
-
-
-def load(window: MainWindow, qtbot, source: str) -> None:  # noqa: ANN001
-    with qtbot.waitSignal(window.dataset_loaded, timeout=15_000):
-        window.load_source(source)
-    qtbot.waitUntil(lambda: not window.is_busy, timeout=5000)
-
-
-def run_to_end(window: MainWindow, qtbot, timeout: int = 60_000):  # noqa: ANN001, ANN201
-    with qtbot.waitSignal(window.run_finished, timeout=timeout) as blocker:
-        assert window.start_run()
-    assert not window.is_busy
-    return blocker.args[0]
+from window_driving import load, run_to_end
 
 
 def test_dp_form_comes_from_the_metadata_and_a_run_draws_the_budget(window, qtbot, messages) -> None:
@@ -30,7 +16,7 @@ def test_dp_form_comes_from_the_metadata_and_a_run_draws_the_budget(window, qtbo
         assert form.editor(name) is not None, name
     assert "smaller is more private" in form.editor("epsilon").toolTip()
     window.pattern_panel.model_form.editor("epochs").setValue(4)
-    result = run_to_end(window, qtbot)
+    result = run_to_end(window, qtbot, timeout=60_000)
     assert result.status == "completed"
     plots = window.plots
     xs, eps = plots.series("epsilon")
@@ -55,7 +41,7 @@ def test_federated_run_draws_rounds_and_the_split(window, qtbot, messages) -> No
         "federated", {"clients": 6, "rounds": 5, "partition": "dirichlet", "alpha": 0.5,
                       "secure_aggregation": True}
     )
-    result = run_to_end(window, qtbot)
+    result = run_to_end(window, qtbot, timeout=60_000)
     assert result.status == "completed"
     plots = window.plots
     assert plots.point_count("test_accuracy") == 5
@@ -73,7 +59,7 @@ def test_federated_run_draws_rounds_and_the_split(window, qtbot, messages) -> No
 def test_more_clients_than_rows_is_a_message_not_a_crash(window, qtbot, messages) -> None:
     load(window, qtbot, "builtin:wine")  # 142 training rows
     window.pattern_panel.set_pattern("federated", {"clients": 500, "rounds": 2})
-    run_to_end(window, qtbot)
+    run_to_end(window, qtbot, timeout=60_000)
     assert window.state.startswith("Stopped")
     assert any("at most 142 clients" in t for t in messages.texts)
     assert not window.is_busy and window.run_action.isEnabled()
