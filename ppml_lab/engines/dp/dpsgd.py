@@ -51,13 +51,49 @@ def dp_sgd_step(
         p -= learning_rate * noisy
 
 
+def poisson_schedule(n: int, batch_size: int) -> tuple[float, int]:
+    """Sample rate q = batch_size / n (at most 1) and round(1/q) steps per epoch."""
+    q = min(1.0, batch_size / n)
+    return q, max(1, int(round(1.0 / q)))
+
+
+def dp_sgd_epoch(
+    model: Model,
+    X: np.ndarray,
+    y: np.ndarray,
+    x_sqnorms: np.ndarray,
+    *,
+    sample_rate: float,
+    steps: int,
+    clip_norm: float,
+    noise_std: float,
+    learning_rate: float,
+    rng: np.random.Generator,
+    l2: float = 0.0,
+) -> None:
+    """``steps`` DP-SGD updates on Poisson(``sample_rate``) batches of (X, y), in place."""
+    expected_batch = sample_rate * len(y)
+    for idx in poisson_batches(len(y), sample_rate, steps, rng):
+        dp_sgd_step(
+            model,
+            X[idx],
+            y[idx],
+            clip_norm=clip_norm,
+            noise_std=noise_std,
+            expected_batch=expected_batch,
+            learning_rate=learning_rate,
+            rng=rng,
+            l2=l2,
+            x_sqnorms=x_sqnorms[idx],
+        )
+
+
 def plan(data: PreparedData, model: ModelParams, params: DPParams) -> dict[str, float]:
     """Sample rate, steps, delta and noise multiplier for a run (calibrating sigma if needed)."""
     n = data.n_train
     delta = params.delta if params.delta is not None else accounting.default_delta(n)
     accounting.check_delta(delta, n)
-    q = min(1.0, model.batch_size / n)
-    steps_per_epoch = max(1, int(round(1.0 / q)))
+    q, steps_per_epoch = poisson_schedule(n, model.batch_size)
     steps = steps_per_epoch * model.epochs
     if params.noise_multiplier is not None:
         sigma = float(params.noise_multiplier)
@@ -110,8 +146,6 @@ def run_dp_sgd(
     )
     net = make_model(model, n_features=data.n_features, n_classes=data.n_classes, rng=rng)
     X, y = data.X_train, data.y_train
-    n = len(y)
-    expected_batch = q * n
     noise_std = sigma * params.clip_norm
     x_sqnorms = np.einsum("ij,ij->i", X, X)  # per-row constants of the ghost norms
     train_seconds = 0.0
@@ -121,19 +155,11 @@ def run_dp_sgd(
     for epoch in range(1, model.epochs + 1):
         cancel.raise_if_cancelled()
         t0 = time.perf_counter()
-        for idx in poisson_batches(n, q, steps_per_epoch, rng):
-            dp_sgd_step(
-                net,
-                X[idx],
-                y[idx],
-                clip_norm=params.clip_norm,
-                noise_std=noise_std,
-                expected_batch=expected_batch,
-                learning_rate=model.learning_rate,
-                rng=rng,
-                l2=model.l2,
-                x_sqnorms=x_sqnorms[idx],
-            )
+        dp_sgd_epoch(
+            net, X, y, x_sqnorms,
+            sample_rate=q, steps=steps_per_epoch, clip_norm=params.clip_norm,
+            noise_std=noise_std, learning_rate=model.learning_rate, rng=rng, l2=model.l2,
+        )
         metrics = evaluate(net, data)
         t1 = time.perf_counter()
         # The curve's intermediate points use the fast live query, an upper bound that never
@@ -177,7 +203,6 @@ def run_dp_sgd(
     )
 
 
-
 def dp_sgd_train_fn(
     model: ModelParams, *, noise_multiplier: float, clip_norm: float, n_classes: int
 ) -> TrainFn:
@@ -189,23 +214,16 @@ def dp_sgd_train_fn(
     """
 
     def train(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> Model:
-        n = len(y)
-        q = min(1.0, model.batch_size / n)
+        q, steps_per_epoch = poisson_schedule(len(y), model.batch_size)
         net = make_model(model, n_features=X.shape[1], n_classes=n_classes, rng=rng)
         x_sqnorms = np.einsum("ij,ij->i", X, X)
-        steps_per_epoch = max(1, int(round(1.0 / q)))
         for _ in range(model.epochs):
-            for idx in poisson_batches(n, q, steps_per_epoch, rng):
-                dp_sgd_step(
-                    net, X[idx], y[idx],
-                    clip_norm=clip_norm,
-                    noise_std=noise_multiplier * clip_norm,
-                    expected_batch=q * n,
-                    learning_rate=model.learning_rate,
-                    rng=rng,
-                    l2=model.l2,
-                    x_sqnorms=x_sqnorms[idx],
-                )
+            dp_sgd_epoch(
+                net, X, y, x_sqnorms,
+                sample_rate=q, steps=steps_per_epoch, clip_norm=clip_norm,
+                noise_std=noise_multiplier * clip_norm, learning_rate=model.learning_rate,
+                rng=rng, l2=model.l2,
+            )
         return net
 
     return train
