@@ -66,9 +66,8 @@ class TerminalProgress:
             # A log file gets about ten lines per phase, not one per epoch.
             phase = (p.message or "").split(" ")[0]
             key = (phase, int(frac * 10))
-            if key != self._last_plain or p.step == p.total:
-                if key != self._last_plain or self._last_plain is None:
-                    self.stream.write(line + "\n")
+            if key != self._last_plain:
+                self.stream.write(line + "\n")
                 self._last_plain = key
 
     def _print_line(self, text: str) -> None:
