@@ -89,13 +89,10 @@ def plain_words(privacy: dict[str, Any], n_train: int) -> list[str]:
         return []
     client_level = str(privacy.get("guarantee", "")).startswith("client-level")
     n = privacy.get("clients") if client_level else n_train
-    sentences = translator.describe(float(eps), float(delta), int(n) if n else None)
+    sentences = translator.describe_guarantee(
+        float(eps), float(delta), int(n) if n else None, per_client=client_level
+    )
     if client_level:
-        sentences = [
-            s.replace("a given person", "a given client").replace("any one person", "any one client")
-            .replace(" records, delta", " clients, delta")
-            for s in sentences
-        ]
         sentences.insert(0, "The guarantee is per client (all of a client's rows together).")
     return sentences
 

@@ -223,3 +223,23 @@ def describe(epsilon: float, delta: float, n_records: int | None = None) -> list
                 "would still qualify, so the guarantee is empty."
             )
     return sentences
+
+
+def describe_guarantee(
+    epsilon: float, delta: float, n_protected: int | None = None, *, per_client: bool = False
+) -> list[str]:
+    """:func:`describe` for a run's guarantee: record-level, or client-level with ``per_client``.
+
+    Client-level DP (DP-FedAvg) protects all of one client's rows together, so the sentences
+    speak of clients and ``n_protected`` counts clients. With ``delta = 0`` (pure DP) there is
+    nothing to put in proportion to the number protected, so that sentence is left out.
+    """
+    sentences = describe(epsilon, delta, n_protected if delta > 0 else None)
+    if per_client:
+        sentences = [
+            s.replace("a given person", "a given client")
+            .replace("any one person", "any one client")
+            .replace(" records, delta", " clients, delta")
+            for s in sentences
+        ]
+    return sentences

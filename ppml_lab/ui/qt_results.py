@@ -134,11 +134,7 @@ def privacy_explanation(privacy: Mapping[str, Any], n_train: int) -> tuple[str, 
         n = n_train or None
         unit = "per training record"
     level = translator.protection_level(eps)
-    # With delta = 0 (pure DP) there is nothing to put in proportion to the number of records.
-    sentences = translator.describe(eps, delta, n if delta > 0 else None)
-    if mechanism == "dp-fedavg":
-        sentences = [s.replace("a given person", "a given client").replace(
-            "any one person", "any one client").replace("records", "clients") for s in sentences]
+    sentences = translator.describe_guarantee(eps, delta, n, per_client=mechanism == "dp-fedavg")
     headline = f"ε = <b>{eps:.3g}</b>, δ = {delta:.2g}, {html.escape(unit)}"
     return headline, level, sentences
 

@@ -177,3 +177,15 @@ def test_describe_warns_about_a_large_delta() -> None:
 def test_bad_inputs_raise_value_error(call, message) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_describe_guarantee_per_client_and_pure_dp() -> None:
+    from ppml_lab.privacy.translator import describe, describe_guarantee
+
+    assert describe_guarantee(1.0, 1e-5, 24_000) == describe(1.0, 1e-5, 24_000)
+    clients = describe_guarantee(2.0, 1e-3, 100, per_client=True)
+    text = " ".join(clients)
+    assert "a given client" in text and "a given person" not in text
+    assert "With 100 clients, delta" in text
+    # Pure DP: no delta-versus-1/n sentence, whatever the number of records.
+    assert describe_guarantee(1.0, 0.0, 500) == describe(1.0, 0.0, None)
