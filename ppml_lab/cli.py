@@ -113,13 +113,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ppml_lab.experiments.runner import drive, run_experiment
 
     experiment = _load(args.experiment, args.set or ())
-    write_report = None
-    if args.report:
-        # Checked before training, not after: a missing feature must not cost the whole run.
-        try:
-            from ppml_lab.reports import write_report
-        except ImportError:
-            raise BadInput("PDF reports are not available in this version yet") from None
     progress = TerminalProgress(quiet=args.quiet)
     cancel = CancelToken()
     try:
@@ -133,8 +126,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         tmp = out.with_name(out.name + ".tmp")
         tmp.write_text(json.dumps(doc, indent=2), encoding="utf-8")
         tmp.replace(out)
-    if write_report is not None:
-        write_report(result, args.report)
     if not args.quiet:
         _print_summary(doc)
     return EXIT_OK
@@ -189,7 +180,6 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run an experiment file headless")
     run.add_argument("experiment", help="experiment file (.toml or .json)")
     run.add_argument("--json", metavar="OUT.json", help="write the results document here")
-    run.add_argument("--report", metavar="OUT.pdf", help="write a PDF report here")
     run.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE", help="override a key")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     run.set_defaults(func=cmd_run)
@@ -240,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LoadCancelled:
         return EXIT_INTERRUPTED
     except (BadInput, DatasetError, ValueError, OSError) as exc:
-        # OSError: an unwritable --json/--report path, a file that vanished, ...
+        # OSError: an unwritable --json path, a file that vanished, ...
         message = " ".join(str(exc).split())
         print(f"ppml-lab: error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from ppml_lab.experiments.sweep import SweepPoint, SweepResult
+from ppml_lab.experiments.sweep import TUNING_IS_A_RELEASE, SweepPoint, SweepResult
 
 __all__ = ["CurveFit", "Recommendation", "fit_curve", "plan_epsilon"]
 
@@ -452,7 +452,7 @@ def plan_epsilon(
         conservative = interval[1] if interval and math.isfinite(interval[1]) else estimate
         conservative = max(conservative, estimate)
 
-    notes: list[str] = []
+    notes: list[str] = [TUNING_IS_A_RELEASE]
     accounting_info, sigma, sigma_c = _noise_for(points, estimate, conservative, calibrate, notes)
 
     expected = fit.accuracy(estimate) if reachable else None

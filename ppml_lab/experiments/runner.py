@@ -23,6 +23,7 @@ from ppml_lab.engines.events import Event, Log, Progress
 from ppml_lab.engines.registry import get_engine
 from ppml_lab.experiments.config import Experiment
 from ppml_lab.experiments.history import History
+from ppml_lab.models import ModelParams
 from ppml_lab.privacy import translator
 
 
@@ -43,7 +44,8 @@ class RunResult:
         if "seconds" in overhead and self.baseline.get("seconds"):
             overhead["time_ratio"] = overhead["seconds"] / self.baseline["seconds"]
         warnings = list(dict.fromkeys(er.warnings + self.history.warnings()))
-        privacy = dict(er.privacy)
+        privacy = with_scope(er.privacy, has_reference=bool(self.baseline)
+                             and self.experiment.pattern != "baseline")
         words = plain_words(privacy, self.data.n_train)
         if words:
             privacy["in_plain_words"] = words
@@ -80,6 +82,39 @@ class RunResult:
         )
 
 
+def with_scope(privacy: dict[str, Any], *, has_reference: bool) -> dict[str, Any]:
+    """``privacy`` plus what the run's own results compute outside its protection.
+
+    An engine says what its guarantee covers (``covers``) and which of its outputs are
+    diagnostics computed on the private data without noise (``diagnostics``); the runner adds
+    its own (the non-private reference, the exact row counts) and one plain sentence,
+    ``diagnostics_notice``, saying who may see them. A run without ``covers`` (the baseline,
+    which protects nothing) is returned unchanged.
+    """
+    out = dict(privacy)
+    if "covers" not in out:
+        return out
+    items = list(out.get("diagnostics") or [])
+    if has_reference:
+        items.append("the non-private reference (baseline.*), trained on the same rows without "
+                     "protection")
+    items.append("the exact numbers of rows and classes (dataset.*)")
+    out["diagnostics"] = items
+    out["diagnostics_notice"] = diagnostics_notice(str(out["covers"]), items)
+    return out
+
+
+def diagnostics_notice(covers: str, items: list[str]) -> str:
+    """One sentence: what the protection covers, and who may see the rest."""
+    names = [item.split(" (")[0] for item in items]
+    listed = ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
+    return (
+        f"The protection covers {covers}. Not covered: {listed} are computed from the private "
+        "training data without protection; show them only to people who may see that data "
+        "itself, never to the model's users or the public."
+    )
+
+
 def plain_words(privacy: dict[str, Any], n_train: int) -> list[str]:
     """The privacy translator's sentences for a run's (epsilon, delta), if it has one."""
     eps, delta = privacy.get("epsilon"), privacy.get("delta")
@@ -89,12 +124,13 @@ def plain_words(privacy: dict[str, Any], n_train: int) -> list[str]:
         return []
     client_level = str(privacy.get("guarantee", "")).startswith("client-level")
     n = privacy.get("clients") if client_level else n_train
-    sentences = translator.describe_guarantee(
-        float(eps), float(delta), int(n) if n else None, per_client=client_level
+    return translator.describe_guarantee(
+        float(eps),
+        float(delta),
+        int(n) if n else None,
+        per_client=client_level,
+        seeded_noise=privacy.get("noise_source") == "seeded",
     )
-    if client_level:
-        sentences.insert(0, "The guarantee is per client (all of a client's rows together).")
-    return sentences
 
 
 def _jsonable(obj: Any) -> Any:
@@ -125,6 +161,21 @@ def prepare_data(experiment: Experiment, table: LoadedTable | None = None) -> Pr
         name=table.name,
         source=ds.source,
     )
+
+
+def reference_model(experiment: Experiment) -> ModelParams:
+    """The model settings of the plaintext reference for ``experiment``.
+
+    The same model on the same split, trained for as many passes over the data as the pattern
+    makes (an engine may say so with ``reference_model(model, params)``: a federated run of
+    ``rounds x local_epochs`` passes is compared with centralised training of that many epochs),
+    so "the cost of privacy" compares like with like.
+    """
+    engine = get_engine(experiment.pattern)
+    hook = getattr(engine, "reference_model", None)
+    if hook is None:
+        return experiment.model
+    return hook(experiment.model, experiment.params)
 
 
 def drive(gen: Generator[Event, None, Any], sink: Any = None) -> Any:
@@ -164,12 +215,13 @@ def run_experiment(
     history = History()
     baseline: dict[str, float] = {}
     if with_baseline and experiment.pattern != "baseline":
-        yield Progress(step=0, total=experiment.model.epochs, message="training the plaintext reference")
+        reference = reference_model(experiment)
+        yield Progress(step=0, total=reference.epochs, message="training the plaintext reference")
         base_engine = get_engine("baseline")
         try:
             base = drive(
                 base_engine.run(
-                    data, experiment.model, base_engine.Params(), seed=experiment.seed, cancel=cancel
+                    data, reference, base_engine.Params(), seed=experiment.seed, cancel=cancel
                 )
             )
         except Cancelled:
@@ -177,7 +229,9 @@ def run_experiment(
                 experiment=experiment, data=data, history=history, engine_result=None,
                 status="cancelled", wall_seconds=time.perf_counter() - t_start,
             )
-        baseline = {**base.final, "seconds": base.overhead.get("seconds", 0.0)}
+        baseline = {
+            **base.final, "seconds": base.overhead.get("seconds", 0.0), "epochs": reference.epochs
+        }
     result: EngineResult | None = None
     status = "completed"
     gen = engine.run(data, experiment.model, experiment.params, seed=experiment.seed, cancel=cancel)
@@ -193,7 +247,11 @@ def run_experiment(
     except Cancelled:
         status = "cancelled"
     if result is not None and experiment.pattern == "baseline":
-        baseline = {**result.final, "seconds": result.overhead.get("seconds", 0.0)}
+        baseline = {
+            **result.final,
+            "seconds": result.overhead.get("seconds", 0.0),
+            "epochs": experiment.model.epochs,
+        }
     return RunResult(
         experiment=experiment,
         data=data,

@@ -62,7 +62,7 @@ from ppml_lab.data import PreparedData
 from ppml_lab.engines.base import CancelToken
 from ppml_lab.engines.registry import get_engine
 from ppml_lab.experiments.config import Experiment
-from ppml_lab.experiments.runner import prepare_data, run_experiment
+from ppml_lab.experiments.runner import prepare_data, reference_model, run_experiment
 
 __all__ = [
     "DEFAULT_EPSILONS",
@@ -75,6 +75,7 @@ __all__ = [
     "run_sweep",
     "summarize",
     "with_epsilon",
+    "TUNING_IS_A_RELEASE",
 ]
 
 DEFAULT_EPSILONS: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0)
@@ -82,6 +83,15 @@ DEFAULT_EPSILONS: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0)
 
 NON_PRIVATE: float = math.inf
 """The epsilon of the non-private point (the plaintext baseline): no privacy at all."""
+
+TUNING_IS_A_RELEASE = (
+    "Choosing epsilon (or any setting) from this sweep is itself a use of the private data: "
+    "every point trained on the same rows, and the accuracies compared here are not covered by "
+    "any single run's epsilon (nor is the non-private point's). Tune on public or proxy data "
+    "(an older or synthetic extract, a public dataset of the same kind), then train once on the "
+    "private data with the chosen settings."
+)
+"""The caveat every sweep and plan carries (``sweep.warnings``, ``plan.notes``)."""
 
 POLL_SECONDS = 0.1
 """How often the sweep looks at the cancel token while it waits for a point."""
@@ -502,7 +512,10 @@ def _run_point(task: _Task, cancel: CancelToken | None = None) -> SweepPoint | N
     if math.isfinite(task.epsilon):
         exp = with_epsilon(task.experiment, task.epsilon)
     else:
-        exp = task.experiment.with_pattern("baseline")
+        # The same reference as a single run's: e.g. rounds x local epochs for federated runs.
+        exp = replace(
+            task.experiment.with_pattern("baseline"), model=reference_model(task.experiment)
+        )
     # The engine seed is the experiment seed: set it to the training seed *after* the data was
     # prepared with the original seed, so the split stays fixed.
     exp = replace(exp, seed=task.seed)
@@ -717,7 +730,9 @@ def run_sweep(
     result.status = status
     result.points = sorted(finished, key=lambda p: (p.epsilon, p.repetition))
     result.summaries = summarize(result.points)
-    result.warnings = list(dict.fromkeys(w for p in result.points for w in p.warnings))
+    result.warnings = list(
+        dict.fromkeys([TUNING_IS_A_RELEASE, *(w for p in result.points for w in p.warnings)])
+    )
     result.wall_seconds = time.perf_counter() - t0
     return result
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ppml_lab.engines.events import Overhead
+from ppml_lab.experiments.runner import with_scope
 from ppml_lab.privacy import translator
 
 #: People's names for the cost kinds engines report (unknown kinds: underscores become spaces).
@@ -133,8 +134,11 @@ def privacy_explanation(privacy: Mapping[str, Any], n_train: int) -> tuple[str, 
     else:
         n = n_train or None
         unit = "per training record"
-    level = translator.protection_level(eps)
-    sentences = translator.describe_guarantee(eps, delta, n, per_client=mechanism == "dp-fedavg")
+    seeded = privacy.get("noise_source") == "seeded"
+    level = "NOT PRIVATE (deterministic noise)" if seeded else translator.protection_level(eps)
+    sentences = translator.describe_guarantee(
+        eps, delta, n, per_client=mechanism == "dp-fedavg", seeded_noise=seeded
+    )
     headline = f"ε = <b>{eps:.3g}</b>, δ = {delta:.2g}, {html.escape(unit)}"
     return headline, level, sentences
 
@@ -316,7 +320,7 @@ class ResultsPanel(QWidget):
         comm = _communication_line(overhead)
         if comm:
             lines.append(comm)
-        if privacy:
+        if privacy.get("epsilon") is not None:
             eps = privacy.get("epsilon")
             delta = privacy.get("delta")
             parts = []
@@ -347,8 +351,9 @@ class ResultsPanel(QWidget):
                 f"{format_quantity(result.wall_seconds, 's')}</span>"
             )
         self.summary_label.setText("<br>".join(lines))
+        scoped = with_scope(privacy, has_reference=bool(baseline) and pattern != "baseline")
         self._show_privacy(
-            pattern, privacy, data.n_train if data is not None else 0, status,
+            pattern, scoped, data.n_train if data is not None else 0, status,
             _run_protections(result.experiment, extra),
         )
         if overhead:
@@ -369,12 +374,19 @@ class ResultsPanel(QWidget):
     ) -> None:
         headline, level, sentences = privacy_explanation(privacy, n_train)
         run_lines = "".join(f"<br>{line}" for line in in_this_run)
+        notice = privacy.get("diagnostics_notice")
+        scope = (
+            f"<p style='margin:6px 0 0 0; color:#5a4a00'><b>What the protection covers:</b> "
+            f"{html.escape(str(notice))}</p>"
+            if notice else ""
+        )
         if headline:
-            color = LEVEL_COLORS.get(level, "#333333")
+            color = LEVEL_COLORS.get(level, "#b3261e")
             body = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
             self.privacy_label.setText(
                 f"<b>Privacy guarantee: <span style='color:{color}'>{html.escape(level)}</span>"
                 f"</b> ({headline}){run_lines}<ul style='margin:4px 0 0 -20px'>{body}</ul>"
+                + scope
             )
             self.privacy_scroll.setVisible(True)
             return
@@ -391,6 +403,7 @@ class ResultsPanel(QWidget):
                if protects else "")
             + (f"<br><b style='color:#b3261e'>What it does not:</b> {html.escape(exposed)}"
                if exposed else "")
+            + scope
         )
         self.privacy_scroll.setVisible(True)
 

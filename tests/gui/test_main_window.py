@@ -411,3 +411,16 @@ def test_an_invalid_experiment_at_start_falls_back_to_the_default_data(
 
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     assert window.findChildren(WorkerThread) == []  # finished jobs are deleted
+
+
+def test_about_lists_only_the_patterns_that_exist() -> None:
+    from ppml_lab.engines.registry import engine_names, get_engine
+    from ppml_lab.ui.qt_main_window import about_text
+
+    text = about_text()
+    for name in engine_names():
+        if name != "baseline":
+            assert get_engine(name).label.lower() in text
+    for missing in ("multi-party", "homomorphic"):
+        if not any(missing in get_engine(n).label.lower() for n in engine_names()):
+            assert missing not in text

@@ -20,7 +20,7 @@ from ppml_lab import cli
 from ppml_lab.data import PreprocessOptions, load_source, prepare_dataset
 from ppml_lab.engines.base import Cancelled, CancelToken
 from ppml_lab.engines.dp import DPEngine, DPParams
-from ppml_lab.engines.dp.dpsgd import dp_sgd_train_fn
+from ppml_lab.engines.dp.dpsgd import NOISE_STREAM, dp_sgd_train_fn
 from ppml_lab.engines.events import BudgetSpent, Log, Progress
 from ppml_lab.engines.registry import get_engine
 from ppml_lab.experiments.config import Experiment, experiment_from_dict
@@ -140,10 +140,17 @@ def test_central_dp_beats_local_dp_at_epsilon_one(cancer):
 
 def test_dp_sgd_train_fn_replays_the_engine_exactly(cancer):
     model = ModelParams(kind="mlp", hidden=8, epochs=2, batch_size=32, learning_rate=0.2)
-    result, _ = run(DPEngine(), cancer, model, DPParams(noise_multiplier=1.3, clip_norm=0.7))
+    result, _ = run(
+        DPEngine(), cancer, model,
+        DPParams(noise_multiplier=1.3, clip_norm=0.7, deterministic_noise=True),
+    )
     train = dp_sgd_train_fn(model, noise_multiplier=1.3, clip_norm=0.7, n_classes=cancer.n_classes)
-    # Same generator, same draws: the shadow procedure is the engine's procedure.
-    shadow = train(cancer.X_train, cancer.y_train, np.random.default_rng(0))
+    # Same generators, same draws: the shadow procedure is the engine's procedure. (Only a
+    # deterministic-noise run can be replayed; the engine's noise stream is seed 0, stream 301.)
+    shadow = train(
+        cancer.X_train, cancer.y_train, np.random.default_rng(0),
+        noise_rng=np.random.default_rng([0, NOISE_STREAM]),
+    )
     assert np.array_equal(shadow.get_flat(), result.model.get_flat())
     other = train(cancer.X_train, cancer.y_train, np.random.default_rng(1))
     assert not np.allclose(other.get_flat(), result.model.get_flat())

@@ -117,14 +117,28 @@ def test_noise_has_standard_deviation_sigma_times_clip():
     assert np.std(model.get_flat()) == pytest.approx(3.0, rel=0.05)
 
 
-def test_same_seed_same_model_and_seeded_noise(cancer):
+def test_noise_comes_from_the_os_unless_deterministic_noise_is_asked_for(cancer):
     model = ModelParams(kind="mlp", hidden=8, epochs=2, batch_size=32, learning_rate=0.2)
-    params = DPParams(noise_multiplier=1.0)
-    a, _ = run(cancer, model, params, seed=5)
-    b, _ = run(cancer, model, params, seed=5)
-    c, _ = run(cancer, model, params, seed=6)
-    assert np.array_equal(a.model.get_flat(), b.model.get_flat())
-    assert not np.allclose(a.model.get_flat(), c.model.get_flat())
+    # Default: the same seed (same split, same initialisation) gives different models, because
+    # the batches and the noise come from the operating system: nobody can replay the run.
+    a, _ = run(cancer, model, DPParams(noise_multiplier=1.0), seed=5)
+    b, _ = run(cancer, model, DPParams(noise_multiplier=1.0), seed=5)
+    assert not np.allclose(a.model.get_flat(), b.model.get_flat())
+    assert a.privacy["noise_source"] == "os" and not any("NOT PRIVATE" in w for w in a.warnings)
+    # The initialisation still comes from the seed: identical before the first noisy step.
+    zero = ModelParams(kind="mlp", hidden=8, epochs=1, batch_size=32, learning_rate=0.0)
+    z1, _ = run(cancer, zero, DPParams(noise_multiplier=1.0), seed=5)
+    z2, _ = run(cancer, zero, DPParams(noise_multiplier=1.0), seed=5)
+    assert np.array_equal(z1.model.get_flat(), z2.model.get_flat())
+    # Opt-in deterministic noise: replayable from the seed, and labelled NOT private.
+    seeded = DPParams(noise_multiplier=1.0, deterministic_noise=True)
+    c, _ = run(cancer, model, seeded, seed=5)
+    d, _ = run(cancer, model, seeded, seed=5)
+    e, _ = run(cancer, model, seeded, seed=6)
+    assert np.array_equal(c.model.get_flat(), d.model.get_flat())
+    assert not np.allclose(c.model.get_flat(), e.model.get_flat())
+    assert c.privacy["noise_source"] == "seeded"
+    assert any(w.startswith("NOT PRIVATE") for w in c.warnings)
 
 
 def test_poisson_batches_are_bernoulli_and_seeded():

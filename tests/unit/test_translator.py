@@ -123,29 +123,92 @@ def test_protection_level(eps, level) -> None:
     assert protection_level(eps) == level
 
 
-def test_describe_eps_one() -> None:
-    sentences = describe(1.0, 1e-5, n_records=24130)
-    assert 3 <= len(sentences) <= 5
-    assert all(s.endswith(".") for s in sentences)
-    text = " ".join(sentences)
-    # e / (1 + e) + 1e-5 = 73.108 %, rounded up, never down.
-    assert "50% sure" in text and "at most 73.2% sure" in text
-    assert "strong protection" in text
-    assert "worst case" in text and "probability that this guarantee fails" in text
-    assert "24,130 records" in text
+def _percent_after(text: str, lead: str) -> float:
+    """The percentage in ``text`` right after ``lead`` ("at most 73.2%" -> 73.2)."""
+    import re
+
+    if lead.replace(" at most", " almost 100%") in text:
+        return 100.0
+    match = re.search(re.escape(lead) + r" ([0-9.]+)%", text)
+    assert match, f"{lead!r} not in {text!r}"
+    return float(match.group(1))
 
 
-def test_describe_rounds_bounds_up() -> None:
-    # ln 3 gives exactly 75 % (+ delta): the words must not say less than the bound.
-    text = " ".join(describe(math.log(3), 1e-6))
-    assert "at most 75.1% sure" in text
-    assert "moderate protection" in text
+def _rounded_up(p: float) -> float:
+    return 100.0 if p >= 0.9995 else math.ceil(p * 1000.0 - 1e-9) / 10.0
+
+
+@pytest.mark.parametrize("eps", [0.01, 0.1, 0.5, 1.0, 2.0, math.log(3), 5.0, 8.0])
+@pytest.mark.parametrize("delta", [0.0, 1e-6, 1e-5, 1e-3])
+def test_every_sentence_states_its_formula(eps, delta) -> None:
+    s = describe(eps, delta, n_records=24_130)
+    # 1. A balanced attacker's accuracy: (e^eps + delta) / (1 + e^eps), rounded up.
+    e = math.exp(eps)
+    balanced = (e + delta) / (1 + e)
+    assert _percent_after(s[0], "is right at most") == _rounded_up(balanced)
+    assert "even odds" in s[0] and "50% is a coin toss" in s[0]
+    # 2. Members caught at 1% false alarms: min(1, 0.01 e^eps + delta, 1 - e^-eps (0.99 - delta)).
+    tpr = min(1.0, 0.01 * e + delta, 1 - math.exp(-eps) * (1 - delta - 0.01))
+    assert _percent_after(s[1], "can catch at most") == _rounded_up(tpr)
+    # 3. The definition: probabilities change by at most a factor e^eps (rounded up), plus delta.
+    import re
+
+    factor = float(re.search(r"factor of ([0-9.,]+)", s[2]).group(1).replace(",", ""))
+    assert e * (1 - 1e-12) <= factor <= e * 1.01  # rounded up (up to float noise in e^eps)
+    assert ("plus delta" in s[2]) == (delta > 0)
+    # 4. The band.
+    assert protection_level(eps) in s[3] or (protection_level(eps) == "very weak" and "nominal" in s[3])
+    # 5. Delta is a slack, never "the probability that the guarantee fails".
+    assert "roughly" not in " ".join(s)
+    if delta > 0:
+        assert "it is not the probability that the guarantee fails" in s[4]
+        assert f"{delta:.2g}" in s[4] and f"1 in {1 / delta:,.0f}" in s[4]
+        # 6. Delta against 1/n: delta * n times 1/n.
+        assert f"delta is {delta * 24_130:.2g} times 1/n" in s[5] or "Warning" in s[5]
+        assert len(s) == 6
+    else:
+        assert "Delta" not in s[4] and len(s) == 5
+
+
+def test_balanced_accuracy_is_the_bound_of_the_attack_region() -> None:
+    from ppml_lab.privacy.translator import max_balanced_accuracy
+
+    for eps, delta in [(0.0, 0.0), (1.0, 1e-5), (3.0, 0.01), (10.0, 1e-6)]:
+        fpr = np.linspace(0, 1, 100_001)
+        best = np.max(0.5 * (1 - fpr) + 0.5 * np.asarray(tpr_bound(fpr, eps, delta)))
+        assert max_balanced_accuracy(eps, delta) == pytest.approx(best, abs=1e-5)
+    assert max_balanced_accuracy(math.inf, 0.0) == 1.0
+
+
+def test_group_privacy_for_a_record_inside_a_client() -> None:
+    from ppml_lab.privacy.translator import describe_guarantee, group_privacy
+
+    assert group_privacy(1.0, 1e-5, 2) == pytest.approx((2.0, (1 + math.e) * 1e-5))
+    assert group_privacy(0.5, 1e-6, 3) == pytest.approx(
+        (1.5, 1e-6 * (1 + math.exp(0.5) + math.exp(1.0)))
+    )
+    assert group_privacy(0.0, 1e-3, 4) == (0.0, pytest.approx(4e-3))
+    words = describe_guarantee(1.0, 1e-4, 100, per_client=True)
+    record = next(w for w in words if w.startswith("One record inside a client"))
+    eps2, delta2 = group_privacy(1.0, 1e-4, 2)
+    assert f"epsilon is {eps2:.3g} (2 x epsilon)" in record and f"delta {delta2:.2g}" in record
+    from ppml_lab.privacy.translator import max_balanced_accuracy
+
+    assert _percent_after(record, "is right at most") == _rounded_up(max_balanced_accuracy(eps2, delta2))
+
+
+def test_seeded_noise_says_not_private_first() -> None:
+    from ppml_lab.privacy.translator import describe_guarantee
+
+    words = describe_guarantee(1.0, 1e-5, 1000, seeded_noise=True)
+    assert words[0].startswith("NOT PRIVATE") and "replay" in words[0]
+    assert words[1:] == describe(1.0, 1e-5, 1000)
 
 
 @pytest.mark.parametrize(("eps", "word"), [(2.0, "moderate"), (6.0, "weak"), (25.0, "nominal")])
 def test_describe_bands(eps, word) -> None:
     sentences = describe(eps, 1e-5)
-    assert 3 <= len(sentences) <= 5
+    assert len(sentences) == 5
     assert word in " ".join(sentences)
 
 

@@ -15,21 +15,63 @@ from ppml_lab.engines.events import Log
 from ppml_lab.engines.registry import register
 from ppml_lab.models import ModelParams
 from ppml_lab.privacy import accounting
+from ppml_lab.privacy.randomness import SEEDED_NOISE_WARNING
 
 __all__ = ["DPEngine", "DPParams"]
 
 
-def preprocessing_warning(data: PreparedData) -> str | None:
-    """Plain-language warning when preprocessing used statistics of the private training rows."""
+_PUBLIC_BOUNDS_HINT = (
+    "For a strict guarantee give public feature bounds and categories ([dataset] scaling = "
+    "\"bounds\" with [dataset.bounds] and [dataset.categories])."
+)
+
+
+def preprocessing_warning(data: PreparedData, mechanism: str = "dp-sgd") -> str | None:
+    """Plain-language warning when preprocessing used statistics of the private training rows.
+
+    Under local DP it is worse than a leak the accountant does not count: the statistics were
+    computed from the raw records *before* they were randomised, so the records had to leave
+    their owners in the clear, which is exactly what local DP promises not to need.
+    """
     if not data.data_dependent_steps:
         return None
+    steps = "; ".join(data.data_dependent_steps)
+    if mechanism == "local":
+        return (
+            f"Preprocessing was computed from the raw records before randomisation ({steps}). "
+            "A real collector could only do that if the owners sent their records in the clear, "
+            "so the local-DP promise does not hold for these statistics and epsilon does not "
+            "cover them. " + _PUBLIC_BOUNDS_HINT
+        )
     return (
-        "Preprocessing used statistics of the private training rows ("
-        + "; ".join(data.data_dependent_steps)
-        + "). The privacy accountant does not count that leak, so the epsilon shown covers "
-        "training only. For a strict guarantee give public feature bounds and categories "
-        "([dataset] scaling = \"bounds\" with [dataset.bounds] and [dataset.categories])."
+        f"Preprocessing used statistics of the private training rows ({steps}). The privacy "
+        "accountant does not count that leak, so the epsilon shown covers training only. "
+        + _PUBLIC_BOUNDS_HINT
     )
+
+
+#: What epsilon covers, per mechanism (``privacy.covers`` in the results document).
+COVERS = {
+    "dp-sgd": "the trained model, and what is computed from it on held-out data (test accuracy "
+    "and loss)",
+    "objective": "the trained model, and what is computed from it on held-out data (test "
+    "accuracy and loss)",
+    "local": "each record as it left its owner, randomised, and so everything the collector "
+    "computes from the randomised table: the model, its training curves and its test figures",
+}
+
+
+def diagnostics(mechanism: str, audit: bool) -> list[str]:
+    """What this engine's results compute from the private training rows *without* noise."""
+    out = []
+    if mechanism != "local":
+        # Local DP's training metrics are measured on the randomised table the collector holds,
+        # which the guarantee covers; central mechanisms measure them on the clean rows.
+        out.append("training loss and accuracy (history train_*, final.train_*)")
+    if audit:
+        out.append("the membership audit (extra.audit, privacy.audit), which attacks the model "
+                   "with the private training rows")
+    return out
 
 
 class DPEngine:
@@ -65,15 +107,21 @@ class DPEngine:
         seed: int,
         cancel: CancelToken,
     ) -> EngineRun:
-        warning = preprocessing_warning(data)
-        if warning and params.mechanism != "local":
+        warning = preprocessing_warning(data, params.mechanism)
+        if params.deterministic_noise:
+            yield Log(message=SEEDED_NOISE_WARNING, level="warning")
+        if warning:
             yield Log(message=warning, level="warning")
         runner = {"dp-sgd": run_dp_sgd, "objective": run_objective, "local": run_local}[
             params.mechanism
         ]
         result: EngineResult = yield from runner(data, model, params, seed=seed, cancel=cancel)
-        if warning and params.mechanism != "local":
+        if params.deterministic_noise:
+            result.warnings.append(SEEDED_NOISE_WARNING)
+        if warning:
             result.warnings.append(warning)
+        result.privacy["covers"] = COVERS[params.mechanism]
+        result.privacy["diagnostics"] = diagnostics(params.mechanism, params.audit)
         if params.audit and result.model is not None:
             train_fn = None
             if params.mechanism == "dp-sgd":

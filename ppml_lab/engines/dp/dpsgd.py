@@ -2,8 +2,13 @@
 
 Per step: a Poisson(q) subsample (the sampling the accountant assumes), per-example gradient
 clipping to L2 norm C via ghost norms (no per-example gradients are materialised), the sum of the
-clipped gradients plus Gaussian noise N(0, (sigma C)^2) drawn from the run's seeded generator,
-divided by the *expected* batch size qN (dividing by the realised size would leak it).
+clipped gradients plus Gaussian noise N(0, (sigma C)^2), divided by the *expected* batch size qN
+(dividing by the realised size would leak it).
+
+Randomness: the initialisation comes from the experiment seed (the same initial model as the
+plaintext reference); the Poisson batches and the noise, which the guarantee rests on, come from
+the operating system's entropy (:func:`~ppml_lab.privacy.randomness.privacy_rng`), unless the
+run explicitly asked for deterministic (not private) noise.
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ from ppml_lab.engines.events import BudgetSpent, Log, Overhead, Progress
 from ppml_lab.models import Model, ModelParams, make_model
 from ppml_lab.privacy import accounting
 from ppml_lab.privacy.attacks import TrainFn
+from ppml_lab.privacy.randomness import noise_source, privacy_rng
+
+#: Stream of the privacy generator in deterministic-noise mode (batches and noise).
+NOISE_STREAM = 301
 
 
 def dp_sgd_step(
@@ -126,7 +135,8 @@ def run_dp_sgd(
     seed: int,
     cancel: CancelToken,
 ) -> EngineRun:
-    rng = np.random.default_rng(seed)
+    init_rng = np.random.default_rng(seed)
+    rng = privacy_rng(deterministic=params.deterministic_noise, seed=seed, stream=NOISE_STREAM)
     t_plan = time.perf_counter()
     setup = plan(data, model, params)
     calibration_seconds = time.perf_counter() - t_plan
@@ -144,7 +154,7 @@ def run_dp_sgd(
         accountant=params.accountant,
         planned_steps=int(setup["steps"]),
     )
-    net = make_model(model, n_features=data.n_features, n_classes=data.n_classes, rng=rng)
+    net = make_model(model, n_features=data.n_features, n_classes=data.n_classes, rng=init_rng)
     X, y = data.X_train, data.y_train
     noise_std = sigma * params.clip_norm
     x_sqnorms = np.einsum("ij,ij->i", X, X)  # per-row constants of the ghost norms
@@ -189,6 +199,7 @@ def run_dp_sgd(
         "target_epsilon": params.epsilon,
         "calibrated": bool(setup["calibrated"]),
         "guarantee": "record-level (epsilon, delta)-DP of the trained model",
+        "noise_source": noise_source(params.deterministic_noise),
     }
     return EngineResult(
         model=net,
@@ -213,7 +224,15 @@ def dp_sgd_train_fn(
     models (LiRA) reproduce the private training procedure.
     """
 
-    def train(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> Model:
+    def train(
+        X: np.ndarray,
+        y: np.ndarray,
+        rng: np.random.Generator,
+        noise_rng: np.random.Generator | None = None,
+    ) -> Model:
+        # The engine draws the initialisation from one generator and the batches and noise
+        # from another; a shadow model may use one for both (``noise_rng=None``).
+        noise_rng = rng if noise_rng is None else noise_rng
         q, steps_per_epoch = poisson_schedule(len(y), model.batch_size)
         net = make_model(model, n_features=X.shape[1], n_classes=n_classes, rng=rng)
         x_sqnorms = np.einsum("ij,ij->i", X, X)
@@ -222,7 +241,7 @@ def dp_sgd_train_fn(
                 net, X, y, x_sqnorms,
                 sample_rate=q, steps=steps_per_epoch, clip_norm=clip_norm,
                 noise_std=noise_multiplier * clip_norm, learning_rate=model.learning_rate,
-                rng=rng, l2=model.l2,
+                rng=noise_rng, l2=model.l2,
             )
         return net
 

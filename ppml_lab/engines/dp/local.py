@@ -25,10 +25,14 @@ import numpy as np
 
 from ppml_lab.data import PreparedData
 from ppml_lab.engines.base import CancelToken, EngineResult, EngineRun
-from ppml_lab.engines.common import evaluate, metric_events
+from ppml_lab.engines.common import loss_and_accuracy, metric_events
 from ppml_lab.engines.dp.params import DPParams
 from ppml_lab.engines.events import BudgetSpent, Overhead, Progress
 from ppml_lab.models import Model, ModelParams, make_model, sgd_epoch
+from ppml_lab.privacy.randomness import noise_source, privacy_rng
+
+#: Stream of the owners' randomisation in deterministic-noise mode.
+NOISE_STREAM = 303
 
 NUMERIC_BOUND = 3.0
 
@@ -126,14 +130,17 @@ def run_local(
     data: PreparedData, model: ModelParams, params: DPParams, *, seed: int, cancel: CancelToken
 ) -> EngineRun:
     assert params.epsilon is not None
+    # The owners' randomisation is the privacy mechanism: OS entropy unless deterministic (not
+    # private). The collector's training (initialisation, shuffling) uses the experiment seed.
+    noise_rng = privacy_rng(deterministic=params.deterministic_noise, seed=seed, stream=NOISE_STREAM)
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     groups = feature_groups(data)
     # Half the budget for the label (what the model must learn), half shared by the features.
     label_epsilon = params.epsilon / 2.0
     per_attribute = params.epsilon / 2.0 / max(1, len(groups))
-    X_noisy = randomize_features(data.X_train, groups, per_attribute, rng)
-    y_noisy = randomized_response(data.y_train, data.n_classes, label_epsilon, rng)
+    X_noisy = randomize_features(data.X_train, groups, per_attribute, noise_rng)
+    y_noisy = randomized_response(data.y_train, data.n_classes, label_epsilon, noise_rng)
     # The noise settings are public, so the collector debiases the table and puts every column
     # on a comparable scale (raw Laplace noise of scale 6/epsilon_i makes SGD diverge). The model
     # is trained on that and its first-layer weights divided by the same scale, so it applies to
@@ -151,9 +158,17 @@ def run_local(
             learning_rate=model.learning_rate, l2=model.l2, rng=rng,
         )
         train_seconds += time.perf_counter() - t1
-        # Accuracy on the clean training rows and the clean test rows: what the model really does.
-        final_model = for_clean_rows(net, scale)
-        metrics = evaluate(final_model, data)
+        # Training metrics on what the collector holds (the randomised, debiased table and the
+        # randomised labels): the clean training rows never reach it. Test metrics on the
+        # held-out rows, with the model scaled back for clean inputs.
+        train_loss, train_acc = loss_and_accuracy(net, X_train_scaled, y_noisy)
+        test_loss, test_acc = loss_and_accuracy(for_clean_rows(net, scale), data.X_test, data.y_test)
+        metrics = {
+            "train_loss": train_loss,
+            "train_accuracy": train_acc,
+            "test_loss": test_loss,
+            "test_accuracy": test_acc,
+        }
         yield from metric_events(epoch, metrics)
         yield BudgetSpent(step=epoch, epsilon=params.epsilon, delta=0.0)
         yield Overhead(step=epoch, kind="seconds", value=randomise_seconds + train_seconds, unit="s")
@@ -170,6 +185,7 @@ def run_local(
             "epsilon_label": label_epsilon,
             "attributes": len(groups) + 1,
             "guarantee": "each record is epsilon-LDP before it leaves its owner",
+            "noise_source": noise_source(params.deterministic_noise),
         },
         overhead={"seconds": randomise_seconds + train_seconds},
     )

@@ -18,6 +18,10 @@ from ppml_lab.engines.common import evaluate, metric_events
 from ppml_lab.engines.dp.params import DPParams
 from ppml_lab.engines.events import BudgetSpent, Log, Overhead, Progress
 from ppml_lab.models import LinearModel, ModelParams
+from ppml_lab.privacy.randomness import noise_source, privacy_random_state
+
+#: Stream of the noise generator in deterministic-noise mode.
+NOISE_STREAM = 302
 
 
 def clip_rows(X: np.ndarray, max_norm: float) -> np.ndarray:
@@ -47,7 +51,10 @@ def run_objective(
             epsilon=params.epsilon,
             data_norm=params.clip_norm,
             max_iter=1000,
-            random_state=seed,
+            # The noise vector's randomness: OS entropy unless deterministic (not private).
+            random_state=privacy_random_state(
+                deterministic=params.deterministic_noise, seed=seed, stream=NOISE_STREAM
+            ),
         )
         X_train = clip_rows(data.X_train, params.clip_norm)
         clf.fit(X_train, data.y_train)
@@ -76,6 +83,7 @@ def run_objective(
             "accountant": "diffprivlib (pure epsilon-DP)",
             "clip_norm": params.clip_norm,
             "guarantee": "record-level epsilon-DP of the trained model (objective perturbation)",
+            "noise_source": noise_source(params.deterministic_noise),
         },
         overhead={"seconds": seconds},
     )

@@ -75,6 +75,15 @@ class DPParams:
         advanced=True,
     )
 
+    deterministic_noise: bool = param(
+        False,
+        label="Deterministic noise (NOT private)",
+        help="Draw the noise and the sampling from the experiment seed so the run can be "
+        "replayed exactly: for teaching and debugging only. The seed is written into the "
+        "results, so such a run is NOT private and is marked as such. Off: the noise comes from "
+        "the operating system's randomness and nobody can replay it.",
+        advanced=True,
+    )
     audit: bool = param(
         False,
         label="Membership audit",

@@ -7,8 +7,11 @@ strategy turns the sum into the new global model. Raw rows never leave their cli
 
 Randomness: the model initialisation and the clients' SGD use the main generator seeded from the
 experiment exactly as the baseline does (so one client with one local epoch and full
-participation reproduces centralised training); the split, the client selection, dropouts and DP
-noise each use their own generator derived from the same seed.
+participation reproduces centralised training); the split, the client selection and dropouts
+each use their own generator derived from the same seed. Under client-level DP the noise and the
+Poisson sampling of clients (what the accountant assumes) are privacy randomness: they come from
+the operating system's entropy, unless the run explicitly asked for deterministic (not private)
+noise.
 
 Dropouts are simulated at the point that matters for secure aggregation: a dropped client
 received the model, trained and (under secure aggregation) masked its update, but its upload
@@ -40,6 +43,7 @@ from ppml_lab.engines.federated.strategies import (
 )
 from ppml_lab.models import ModelParams, accuracy, make_model, sgd_epoch
 from ppml_lab.privacy import accounting
+from ppml_lab.privacy.randomness import SEEDED_NOISE_WARNING, noise_source, privacy_rng
 
 # Sub-streams of the experiment seed, one per source of randomness.
 _PARTITION, _SELECTION, _DROPOUT, _NOISE, _LOCAL_TEST = 101, 102, 103, 104, 105
@@ -205,7 +209,7 @@ def run_federated(
             clip=params.update_clip,
             noise_multiplier=sigma,
             expected_clients=q * n_clients,
-            rng=np.random.default_rng([seed, _NOISE]),
+            rng=privacy_rng(deterministic=params.deterministic_noise, seed=seed, stream=_NOISE),
         )
         ledger = accounting.PrivacyLedger(
             noise_multiplier=sigma, sample_rate=q, delta=delta, planned_steps=params.rounds
@@ -223,7 +227,10 @@ def run_federated(
             "target_epsilon": params.epsilon,
             "calibrated": True,
             "guarantee": "client-level (epsilon, delta)-DP of the global model",
+            "noise_source": noise_source(params.deterministic_noise),
         }
+        if params.deterministic_noise:
+            yield Log(message=SEEDED_NOISE_WARNING, level="warning")
         yield Log(
             message=f"Client-level DP: noise multiplier {sigma:.4g} for epsilon {params.epsilon:g} "
             f"over {params.rounds} rounds (delta {delta:.2g}); the noise on the average update "
@@ -243,10 +250,16 @@ def run_federated(
                 if dp
                 else "."
             ),
-            level="warning" if dp else "info",
+            level="warning",
         )
     transport = make_transport(params)
-    select_rng = np.random.default_rng([seed, _SELECTION])
+    # Poisson sampling of clients under client-level DP is part of the mechanism (the
+    # accountant's amplification by sampling assumes nobody can predict it).
+    select_rng = (
+        privacy_rng(deterministic=params.deterministic_noise, seed=seed, stream=_SELECTION)
+        if dp
+        else np.random.default_rng([seed, _SELECTION])
+    )
     drop_rng = np.random.default_rng([seed, _DROPOUT])
     per_round = max(1, int(round(params.client_fraction * n_clients)))
     if params.secure_aggregation and not dp and (per_round == 1 or n_clients == 1):

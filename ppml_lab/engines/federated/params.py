@@ -79,6 +79,14 @@ class FederatedParams:
         log_scale=True,
         help="With client-level DP, each client's model update is scaled down to this L2 norm.",
     )
+    deterministic_noise: bool = param(
+        False, label="Deterministic noise (NOT private)",
+        help="With client-level DP: draw the noise and the client sampling from the experiment "
+        "seed so the run can be replayed exactly, for teaching and debugging only. The seed is "
+        "written into the results, so such a run is NOT private and is marked as such. Off: "
+        "they come from the operating system's randomness and nobody can replay them.",
+        advanced=True,
+    )
     local_test: bool = param(
         False, label="Per-client test accuracy",
         help="Hold out 20% of each client's rows and report the global model's accuracy on each.",
