@@ -35,6 +35,12 @@ class FormHints:
     notes: list[str] = field(default_factory=list)
 
 
+_SEEDED_NOTE = (
+    "Deterministic noise is on: the noise can be replayed from the seed, so this run will NOT "
+    "be private. Use it for teaching and debugging only."
+)
+
+
 def _dp_hints(values: Mapping[str, Any]) -> FormHints:
     mechanism = values.get("mechanism", "dp-sgd")
     disabled: dict[str, str] = {}
@@ -67,6 +73,8 @@ def _dp_hints(values: Mapping[str, Any]) -> FormHints:
         )
     elif values.get("noise_multiplier") is None:
         notes.append("DP-SGD: the noise is calibrated so the run spends at most the target ε.")
+    if values.get("deterministic_noise"):
+        notes.append(_SEEDED_NOTE)
     return FormHints(
         disabled=disabled,
         unset_text={
@@ -95,7 +103,10 @@ def _federated_hints(values: Mapping[str, Any]) -> FormHints:
         why = "only with client-level DP (set Client-level epsilon first)"
         disabled["delta"] = why
         disabled["update_clip"] = why
+        disabled["deterministic_noise"] = why
     notes: list[str] = []
+    if values.get("epsilon") is not None and values.get("deterministic_noise"):
+        notes.append(_SEEDED_NOTE)
     if partition == "column" and not values.get("partition_column"):
         notes.append("Choose the client column: one client per value of that column.")
     return FormHints(
@@ -141,9 +152,13 @@ def model_hints(
         if model_values.get("kind") == "mlp":
             notes.append("The MLP choice is ignored by objective perturbation.")
     elif pattern == "federated":
+        disabled["epochs"] = (
+            "federated training runs Rounds × Local epochs (pattern settings), and the plaintext "
+            "reference trains as many epochs, so the comparison is like for like"
+        )
         notes.append(
-            "Federated training runs Rounds × Local epochs (pattern settings); Epochs here "
-            "applies to the plaintext baseline only. Batch size and learning rate are the "
+            "Federated training runs Rounds × Local epochs (pattern settings); the plaintext "
+            "reference trains the same number of epochs. Batch size and learning rate are the "
             "clients'."
         )
     elif pattern == "dp" and pattern_values.get("mechanism", "dp-sgd") == "dp-sgd":

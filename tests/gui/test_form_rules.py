@@ -29,8 +29,15 @@ def test_rules_say_what_applies_to_each_choice() -> None:
     assert pattern_hints("some-future-pattern", {}).disabled == {}
     assert "hidden" in model_hints("baseline", {}, {"kind": "logistic"}).disabled
     assert "hidden" not in model_hints("baseline", {}, {"kind": "mlp"}).disabled
-    notes = " ".join(model_hints("federated", {}, {"kind": "logistic"}).notes)
-    assert "baseline only" in notes
+    federated_model = model_hints("federated", {}, {"kind": "logistic"})
+    assert "epochs" in federated_model.disabled  # rounds x local epochs, for both sides
+    assert "reference trains the same number of epochs" in " ".join(federated_model.notes)
+    # Deterministic noise: only with client-level DP, and said to be not private.
+    assert "deterministic_noise" in fed.disabled
+    seeded = pattern_hints("federated", {"epsilon": 1.0, "deterministic_noise": True})
+    assert "deterministic_noise" not in seeded.disabled
+    assert any("NOT" in n and "private" in n for n in seeded.notes)
+    assert any("NOT" in n for n in pattern_hints("dp", {"deterministic_noise": True}).notes)
 
 
 def test_dp_form_greys_out_what_the_mechanism_does_not_use(window, qtbot, messages) -> None:

@@ -27,7 +27,8 @@ def test_dp_form_comes_from_the_metadata_and_a_run_draws_the_budget(window, qtbo
     assert "Membership audit" in summary
     words = window.results.privacy_label.text()
     assert not window.results.privacy_scroll.isHidden()
-    assert "Someone who was 50% sure" in words and "Privacy guarantee" in words
+    assert "even odds" in words and "Privacy guarantee" in words
+    assert "What the protection covers" in words and "training loss and accuracy" in words
     audit = window.audit_view
     assert audit.has_audit and audit.limit_curve is not None
     assert set(audit.attack_curves) == set(result.engine_result.extra["audit"]["attacks"])
