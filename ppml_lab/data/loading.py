@@ -3,6 +3,9 @@
 CSV files are decoded as UTF-8 (with or without a byte-order mark) and fall back to Latin-1, which
 can decode any byte sequence. The delimiter (comma, semicolon, tab or pipe) is sniffed from the
 first lines. Large files are read in chunks so a caller can show progress and cancel.
+
+A header that names two columns alike is refused (pandas would silently rename the second one
+``age.1``): the message names the columns so the user can rename one.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import csv
 import io
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -82,19 +85,25 @@ def _convert_decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
     """Turn text columns such as "1,5" / "-3,25" (decimal commas) into numbers.
 
     Only used when the delimiter is not a comma (European CSV files use ';' with decimal commas).
-    A column is converted only when every non-missing value is such a number.
+    A column is converted when every non-missing value is such a number. When most values are
+    (see :data:`ppml_lab.data.schema.MIN_NUMBER_SHARE`), those get a decimal point and the other
+    texts ("unknown") stay, for schema inference to read as missing values.
     """
+    from ppml_lab.data.schema import MIN_NUMBER_SHARE  # the schema module imports this one
+
     for col in frame.columns:
         if pd.api.types.is_numeric_dtype(frame[col]):
             continue
         values = frame[col].dropna().astype("string").str.strip()
         if len(values) == 0 or not values.str.contains(",", regex=False).any():
             continue
-        if values.str.fullmatch(_DECIMAL_COMMA.pattern).all():
-            frame[col] = pd.to_numeric(
-                frame[col].astype("string").str.strip().str.replace(",", ".", regex=False),
-                errors="coerce",
-            ).astype("float64")
+        numbers = values.str.fullmatch(_DECIMAL_COMMA.pattern)
+        dotted = values.str.replace(",", ".", regex=False)
+        if numbers.all():
+            parsed = pd.to_numeric(dotted, errors="coerce").astype("float64")
+            frame[col] = parsed.reindex(frame.index)
+        elif numbers.mean() >= MIN_NUMBER_SHARE:
+            frame[col] = values.where(~numbers, dotted).reindex(frame.index)
     return frame
 
 
@@ -132,7 +141,7 @@ def read_csv(path: Path, *, progress: ProgressCallback | None = None) -> pd.Data
     if not sample.strip():
         raise DatasetError(f"The file {path.name} is empty.")
     delimiter = detect_delimiter(sample)
-    _check_first_row(path.name, sample, delimiter)
+    _check_header(path.name, sample, delimiter)
     last = [0.0]
 
     def report(fraction: float) -> None:
@@ -164,12 +173,14 @@ def read_csv(path: Path, *, progress: ProgressCallback | None = None) -> pd.Data
     return frame
 
 
-def _check_first_row(name: str, sample: str, delimiter: str) -> None:
-    """Refuse a first data row with more fields than the header.
+def _check_header(name: str, sample: str, delimiter: str) -> None:
+    """Refuse a header naming two columns alike, or a first data row longer than the header.
 
-    pandas would silently take the first column as the row index and shift every value one
-    column to the left. Empty extra fields (a delimiter at the end of every line) are harmless:
-    :func:`_read_chunks` reads with ``index_col=False``, which drops them.
+    pandas would silently rename a repeated name ("age", "age.1"), which cannot be told apart
+    from a column really called "age.1" once read: the header is read here, as written. And a
+    first data row with more fields than the header would become the row index, shifting every
+    value one column to the left. Empty extra fields (a delimiter at the end of every line) are
+    harmless: :func:`_read_chunks` reads with ``index_col=False``, which drops them.
     """
     reader = csv.reader(io.StringIO(sample), delimiter=delimiter)
     rows: list[tuple[int, list[str]]] = []
@@ -181,6 +192,8 @@ def _check_first_row(name: str, sample: str, delimiter: str) -> None:
                 break
     except csv.Error:
         return  # pandas reports malformed quoting with its own message
+    if rows:
+        check_unique_names(name, rows[0][1])
     if len(rows) < 2:
         return
     header, (line, first) = rows[0][1], rows[1]
@@ -189,6 +202,77 @@ def _check_first_row(name: str, sample: str, delimiter: str) -> None:
             f"{name}: line {line} has {len(first)} fields but the header has {len(header)}. "
             "Check that every row has the same number of fields and that quoted text is closed."
         )
+
+
+def check_unique_names(name: str, header: Sequence[object]) -> None:
+    """Refuse a header in which two columns have the same name.
+
+    Names are compared without surrounding spaces (as the CSV reader strips them); empty names
+    are ignored (pandas calls them "Unnamed: 3", "Unnamed: 4", ...).
+
+    Parameters
+    ----------
+    name : str
+        The file name, for the message.
+    header : sequence
+        The column names as written in the file, in order.
+
+    Raises
+    ------
+    DatasetError
+        Naming each repeated name with its column positions (1-based).
+    """
+    positions: dict[str, list[int]] = {}
+    for i, raw in enumerate(header, start=1):
+        if raw is None or (not isinstance(raw, str) and pd.isna(raw)):  # an empty Excel cell
+            continue
+        key = str(raw).strip()
+        if key:
+            positions.setdefault(key, []).append(i)
+    repeated = {k: v for k, v in positions.items() if len(v) > 1}
+    if not repeated:
+        return
+    listed = "; ".join(f"{k!r} (columns {_and(v)})" for k, v in list(repeated.items())[:5])
+    if len(repeated) > 5:
+        listed += f"; and {len(repeated) - 5} more"
+    if len(repeated) == 1 and len(next(iter(repeated.values()))) == 2:
+        what = "the same column name twice"
+        fix = "rename one of them"
+    else:
+        what = "repeated column names"
+        fix = "rename the repeated ones"
+    example = next(iter(repeated))
+    raise DatasetError(
+        f"{name}: the header has {what}: {listed}. Every column needs its own name: {fix} "
+        f"in the file (for example to {example + '_2'!r}) and load it again."
+    )
+
+
+def _and(numbers: list[int]) -> str:
+    words = [str(n) for n in numbers]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+_RENAMED = re.compile(r"\.\d+$")
+
+
+def _read_excel(p: Path) -> pd.DataFrame:
+    frame = pd.read_excel(p, na_values=MISSING_MARKERS)
+    names = list(frame.columns)
+    if any(isinstance(c, str) and _RENAMED.search(c) for c in names):
+        # pandas renamed a repeated name "age" to "age.1", or a column is really called so:
+        # only the header row as written tells (read again, only when a name looks renamed).
+        names = pd.read_excel(p, header=None, nrows=1).iloc[0].tolist()
+    check_unique_names(p.name, names)
+    return frame
+
+
+def _read_parquet(p: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    # Parquet allows repeated names, which pyarrow then refuses to read with a cryptic message.
+    check_unique_names(p.name, pq.read_schema(p).names)
+    return pd.read_parquet(p)
 
 
 def _read_chunks(
@@ -245,10 +329,10 @@ def load_file(path: str | os.PathLike[str], *, progress: ProgressCallback | None
                 p,
                 "xlrd" if suffix == ".xls" else "openpyxl",
                 "an Excel workbook",
-                lambda: pd.read_excel(p, na_values=MISSING_MARKERS),
+                lambda: _read_excel(p),
             )
         elif suffix in (".parquet", ".pq"):
-            frame = _read_optional(p, "pyarrow", "a Parquet file", lambda: pd.read_parquet(p))
+            frame = _read_optional(p, "pyarrow", "a Parquet file", lambda: _read_parquet(p))
         else:
             raise DatasetError(
                 f"{p.name}: unknown file type {suffix!r}. Open a .csv, .tsv, .xlsx or .parquet file."
@@ -288,4 +372,6 @@ def _read_optional(
 
 def read_text_table(text: str) -> pd.DataFrame:
     """Parse CSV text (used by tests and the clipboard)."""
-    return pd.read_csv(io.StringIO(text), sep=detect_delimiter(text), na_values=MISSING_MARKERS)
+    delimiter = detect_delimiter(text)
+    _check_header("The pasted table", text, delimiter)
+    return pd.read_csv(io.StringIO(text), sep=delimiter, na_values=MISSING_MARKERS)

@@ -3,9 +3,11 @@
 Steps, fitted on the training split only:
 
 1. split rows into train and test (stratified by the target, seeded);
-2. numeric columns: missing values replaced by the training median (and, when a column has any,
-   a 0/1 "was missing" indicator column); then scaled: z-scores ("standard"), or clipped to
-   user-given public bounds and mapped to [-1, 1] ("bounds"), or left as they are ("none");
+2. numeric columns: missing values - including the few texts of a column of numbers, such as
+   "unknown" (see :func:`ppml_lab.data.schema.infer_column`), listed in the notes - replaced by
+   the training median (and, when a column has any, a 0/1 "was missing" indicator column); then
+   scaled: z-scores ("standard"), or clipped to user-given public bounds and mapped to [-1, 1]
+   ("bounds"), or left as they are ("none");
 3. categorical columns: one-hot encoded; missing values become their own "(missing)" level; levels
    seen in fewer than ``rare_min_fraction`` of training rows are grouped as "(other)" - unless
    public category lists are given, which are then used as they are.
@@ -24,7 +26,13 @@ import numpy as np
 import pandas as pd
 
 from ppml_lab.data.errors import DatasetError
-from ppml_lab.data.schema import ColumnInfo, infer_schema
+from ppml_lab.data.schema import (
+    MAX_TEXT_KINDS,
+    MAX_TEXT_SHARE,
+    ColumnInfo,
+    infer_schema,
+    numbers_from_text,
+)
 
 MISSING_LEVEL = "(missing)"
 OTHER_LEVEL = "(other)"
@@ -130,15 +138,36 @@ class _Encoder:
 
 
 def _as_float_frame(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """The numeric columns as float64; numbers stored as text ("1.5") are parsed."""
+    """The numeric columns as float64; numbers stored as text ("1.5") are parsed, and the few
+    texts of a mostly-numeric column ("unknown") become missing values.
+    """
     out = {}
     for c in columns:
         col = frame[c]
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-            out[c] = col.astype("float64")
+            # An infinity ("inf" parsed by the reader) would turn every scaled value into NaN.
+            out[c] = col.astype("float64").replace([np.inf, -np.inf], np.nan)
         else:
-            out[c] = pd.to_numeric(col.astype("string").str.strip(), errors="coerce").astype("float64")
+            out[c] = numbers_from_text(col)
     return pd.DataFrame(out, index=frame.index)
+
+
+def _shown_text(text: str, limit: int = 30) -> str:
+    text = text if len(text) <= limit else text[: limit - 1] + "\u2026"
+    return '"' + text + '"'
+
+
+def _texts_note(info: ColumnInfo) -> str:
+    """``age: 3 text values treated as missing ("n/a" x2, "unknown" x1)``."""
+    shown = [f"{_shown_text(t)} x{n:,}" for t, n in info.text_values]
+    others = info.n_text_kinds - len(info.text_values)
+    if others > 0:
+        shown.append(f"and {others:,} other text{'s' if others > 1 else ''}")
+    n = info.n_text_cells
+    return (
+        f"{info.name}: {n:,} text value{'s' if n != 1 else ''} treated as missing "
+        f"({', '.join(shown)})."
+    )
 
 
 def _check_target(frame: pd.DataFrame, target: str, where: str) -> tuple[pd.Series, list[str]]:
@@ -315,6 +344,13 @@ def prepare_dataset(
             "a target. If everything ended up in one column, the delimiter may be unusual."
         )
     target = target if target else str(frame.columns[-1])
+    names = pd.Index([str(c) for c in frame.columns])
+    repeated = names[names.duplicated()]
+    if len(repeated):
+        raise DatasetError(
+            f"{where}the column name {repeated[0]!r} is used more than once. Every column "
+            "needs its own name: rename one of them."
+        )
     frame = frame.reset_index(drop=True)
     y_raw, notes = _check_target(frame, target, where)
     frame = frame.loc[y_raw.index]
@@ -339,11 +375,24 @@ def prepare_dataset(
             # The schema counts rows of the table without missing-target rows; the index labels
             # (0..n-1 after reset_index) are the rows of the table the user gave.
             row = int(frame.index[info.bad_numeric_row])
+            examples = ", ".join(repr(t) for t, _ in info.text_values[:5])
             raise DatasetError(
                 f"{where}column {c!r} holds numbers, but data row {row + 1} has the "
-                f"text {info.bad_numeric_value!r}. Correct that value, leave the cell empty to mark "
-                "it as missing, or exclude the column."
+                f"text {info.bad_numeric_value!r}, and the column has {info.n_text_kinds:,} "
+                f"different texts in {info.n_text_cells:,} cells ({examples}, ...): too many to "
+                f"read them as missing values (at most {MAX_TEXT_KINDS} different texts, or "
+                f"{MAX_TEXT_SHARE:.0%} of the cells). Correct those values, leave the cells empty "
+                "to mark them as missing, or exclude the column."
             )
+        if info.texts_read_as_missing:
+            notes.append(_texts_note(info))
+        col = frame[c]
+        if info.kind == "numeric" and pd.api.types.is_float_dtype(col):
+            n_inf = int(np.isinf(col.to_numpy(dtype="float64", na_value=np.nan)).sum())
+            if n_inf:
+                notes.append(
+                    f"{c}: {n_inf} infinite value{'s' if n_inf != 1 else ''} treated as missing."
+                )
     if len(frame) < 10:
         raise DatasetError(f"{where}only {len(frame)} usable rows; at least 10 are needed to train and test.")
     y_str = y_raw.astype("string")

@@ -130,12 +130,24 @@ def test_single_class_target(tmp_path):
     )
 
 
-def test_text_in_a_numeric_column(tmp_path):
+def test_a_few_texts_in_a_numeric_column_become_missing_values(tmp_path):
     rows = ["a,b,y"] + [f"{i * 1.5},{i % 3},{'p' if i % 2 else 'q'}" for i in range(50)]
     rows[20] = "oops,1,p"  # data row 20
     experiment = csv_experiment(tmp_path, "\n".join(rows) + "\n")
+    out = tmp_path / "r.json"
+    result = ppml("run", str(experiment), "--json", str(out), "-q", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    notes = json.loads(out.read_text())["dataset"]["preprocessing"]
+    assert 'a: 1 text value treated as missing ("oops" x1).' in notes
+
+
+def test_many_different_texts_in_a_numeric_column(tmp_path):
+    rows = ["a,b,y"] + [f"{i * 1.5},{i % 3},{'p' if i % 2 else 'q'}" for i in range(100)]
+    for k, row in enumerate((17, 30, 45, 60, 75, 90)):
+        rows[row] = f"oops{k or ''},1,p"
+    experiment = csv_experiment(tmp_path, "\n".join(rows) + "\n")
     assert_one_line_error(
-        ppml("run", str(experiment), cwd=tmp_path), "table.csv", "column 'a'", "row 20", "'oops'"
+        ppml("run", str(experiment), cwd=tmp_path), "table.csv", "column 'a'", "row 17", "'oops'"
     )
 
 

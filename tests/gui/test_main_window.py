@@ -133,10 +133,24 @@ def test_single_class_target_is_reported_when_running(window, qtbot, messages, t
     assert live_threads() == []
 
 
-def test_text_in_a_numeric_column_is_reported(window, qtbot, messages, tmp_path: Path) -> None:
+def test_a_few_texts_in_a_numeric_column_are_missing_values(window, qtbot, messages, tmp_path: Path) -> None:
     rows = ["height,weight,age,label"]
     rows += [f"{150 + i},{50 + i % 7},{20 + i % 11},{'a' if i % 2 else 'b'}" for i in range(60)]
     rows[17] = "oops,55,30,a"  # one text cell in a column of numbers
+    path = _write_csv(tmp_path / "one_text_in_numbers.csv", rows)
+    load(window, qtbot, str(path))
+    result = run_to_end(window, qtbot)
+    assert result is not None and result.status == "completed"
+    assert "height" in result.data.columns_used
+    assert 'height: 1 text value treated as missing ("oops" x1).' in result.data.notes
+    assert messages.texts == []
+
+
+def test_text_in_a_numeric_column_is_reported(window, qtbot, messages, tmp_path: Path) -> None:
+    rows = ["height,weight,age,label"]
+    rows += [f"{150 + i},{50 + i % 7},{20 + i % 11},{'a' if i % 2 else 'b'}" for i in range(100)]
+    for k, row in enumerate((17, 30, 45, 60, 75, 90)):  # six different texts: too many
+        rows[row] = f"oops{k or ''},55,30,a"
     path = _write_csv(tmp_path / "text_in_numbers.csv", rows)
     load(window, qtbot, str(path))
     item = window.dataset_panel.column_item("height")

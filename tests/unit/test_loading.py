@@ -165,6 +165,81 @@ def test_missing_optional_package_is_named(tmp_path, monkeypatch, suffix, packag
     assert f"pip install {package}" in str(info.value)
 
 
+# --- repeated column names -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "sep"), [("dup.csv", ","), ("dup.tsv", "\t"), ("dup.txt", ";")])
+def test_repeated_name_in_a_text_header(tmp_path, name, sep):
+    text = sep.join(["age", "city", "age", "label"]) + "\n" + sep.join(["31", "Bern", "32", "y"]) + "\n"
+    with pytest.raises(DatasetError) as info:
+        load_file(write(tmp_path / name, text))
+    message = str(info.value)
+    assert message.startswith(f"{name}: the header has the same column name twice")
+    assert "'age' (columns 1 and 3)" in message
+    assert "rename one of them" in message
+
+
+def test_several_repeated_names_with_spaces_and_quotes(tmp_path):
+    text = 'a,b, a,"b",c,b\n1,2,3,4,5,6\n'
+    with pytest.raises(DatasetError) as info:
+        load_file(write(tmp_path / "many.csv", text))
+    message = str(info.value)
+    assert "repeated column names: 'a' (columns 1 and 3); 'b' (columns 2, 4 and 6)" in message
+    assert "rename the repeated ones" in message
+
+
+def test_a_column_really_named_like_a_renamed_one_is_fine(tmp_path):
+    frame = load_file(write(tmp_path / "ok.csv", "age,age.1,age.2\n1,2,3\n"))
+    assert list(frame.columns) == ["age", "age.1", "age.2"]
+    assert frame.iloc[0].tolist() == [1, 2, 3]
+
+
+def test_empty_header_names_are_not_repeats(tmp_path):
+    frame = load_file(write(tmp_path / "blank.csv", "a,,,b\n1,2,3,4\n"))
+    assert frame.shape == (1, 4)
+
+
+def _workbook(path: Path, header: list) -> Path:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(header)
+    sheet.append(list(range(len(header))))
+    book.save(path)
+    return path
+
+
+def test_repeated_name_in_an_excel_header(tmp_path):
+    path = _workbook(tmp_path / "dup.xlsx", ["age", "city", "age.1", "age", 2019, 2019])
+    with pytest.raises(DatasetError) as info:
+        load_file(path)
+    message = str(info.value)
+    assert "'age' (columns 1 and 4); '2019' (columns 5 and 6)" in message
+    assert "dup.xlsx" in message
+
+
+def test_excel_column_really_named_age_1(tmp_path):
+    frame = load_file(_workbook(tmp_path / "ok.xlsx", ["age", "age.1", "label"]))
+    assert list(frame.columns) == ["age", "age.1", "label"]
+
+
+def test_repeated_name_in_a_parquet_file(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pa.table([pa.array([1, 2]), pa.array(["x", "y"]), pa.array([3, 4])], names=["age", "city", "age"])
+    pq.write_table(table, tmp_path / "dup.parquet")
+    with pytest.raises(DatasetError, match=r"dup\.parquet: .*'age' \(columns 1 and 3\).*rename one"):
+        load_file(tmp_path / "dup.parquet")
+    ok = pa.table([pa.array([1]), pa.array([2])], names=["age", "age.1"])
+    pq.write_table(ok, tmp_path / "ok.parquet")
+    assert list(load_file(tmp_path / "ok.parquet").columns) == ["age", "age.1"]
+
+
+def test_repeated_name_through_load_source(tmp_path):
+    with pytest.raises(DatasetError, match="the same column name twice"):
+        load_source(str(write(tmp_path / "d.csv", "x,x\n1,2\n")))
+
+
 # --- bad input: always a DatasetError naming the file, never a raw exception ------------------
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from ppml_lab.data import DatasetError, PreprocessOptions, infer_schema, prepare_dataset
+from ppml_lab.data import DatasetError, PreprocessOptions, infer_schema, load_file, prepare_dataset
 from ppml_lab.data.preprocess import OTHER_LEVEL, stratified_split
 
 
@@ -96,10 +98,20 @@ def test_constant_columns_are_excluded():
 # --- validation -------------------------------------------------------------------------------
 
 
+def _many_texts(frame: pd.DataFrame, column: str, first_row: int, first_text: str) -> None:
+    """Too many different texts (7, in 13 of 200 cells) to read them as missing values."""
+    frame[column] = frame[column].round(2).astype("str")
+    frame.loc[first_row, column] = first_text
+    for k, row in enumerate(range(first_row + 10, first_row + 70, 10)):
+        frame.loc[row, column] = f"about {k}"
+        frame.loc[row + 1, column] = "?"  # a standard missing marker: not counted as a text
+    for row in range(first_row + 2, first_row + 8):
+        frame.loc[row, column] = "about 0"
+
+
 def test_text_in_numeric_column_names_column_row_and_value():
     frame = table()
-    frame["weight"] = frame["weight"].round(2).astype("str")
-    frame.loc[41, "weight"] = "seventy"
+    _many_texts(frame, "weight", 41, "seventy")
     with pytest.raises(DatasetError) as info:
         prepare_dataset(frame, target="outcome", name="clinic.csv")
     message = str(info.value)
@@ -107,13 +119,13 @@ def test_text_in_numeric_column_names_column_row_and_value():
     assert "'weight'" in message
     assert "row 42" in message  # 1-based data row
     assert "'seventy'" in message
+    assert "7 different texts in 13 cells" in message and "exclude the column" in message
 
 
 def test_bad_number_row_counts_rows_with_missing_target():
     # Regression: rows dropped for a missing target shifted the reported row number.
     frame = table()
-    frame["weight"] = frame["weight"].round(2).astype("str")
-    frame.loc[100, "weight"] = "oops"
+    _many_texts(frame, "weight", 100, "oops")
     frame["outcome"] = frame["outcome"].astype(object)
     frame.loc[[3, 4, 5], "outcome"] = None
     with pytest.raises(DatasetError, match=r"data row 101 has the text 'oops'"):
@@ -369,6 +381,217 @@ def test_large_columns_are_typed_from_all_rows_not_only_the_probe():
     )
     schema = infer_schema(frame)
     assert schema["as_text"].kind == "numeric"
-    assert schema["one_bad"].bad_numeric_row == n - 7
-    assert schema["one_bad"].bad_numeric_value == "n/a?"
-    assert schema["words"].kind == "categorical" and schema["words"].bad_numeric_row is None
+    assert schema["one_bad"].kind == "numeric" and schema["one_bad"].bad_numeric_row is None
+    assert schema["one_bad"].text_values == (("n/a?", 1),)
+    assert schema["one_bad"].n_missing == 1
+    assert schema["words"].kind == "categorical" and schema["words"].text_values == ()
+
+
+# --- a few texts in a column of numbers -------------------------------------------------------
+
+
+def _mixed_csv(path: Path, n: int = 40) -> Path:
+    """Three columns of numbers with a few texts each (12 % of the rows), a category, a label."""
+    rng = np.random.default_rng(3)
+    texts = {
+        "age": {5: "unknown", 12: "n.a.", 20: "unknown", 27: "unknown", 33: "n/a", 38: "unknown"},
+        "income": {1: "high", 9: "high", 17: "not asked", 25: "high", 31: "not asked"},
+        "score": {3: "?", 14: "refused", 22: "refused", 29: "#DIV/0!", 30: "refused",
+                  36: "#DIV/0!"},
+    }
+    lines = ["age,income,score,city,label"]
+    for i in range(n):
+        age = texts["age"].get(i, str(rng.integers(18, 90)))
+        income = texts["income"].get(i, f"{rng.normal(50_000, 9_000):.2f}")
+        score = texts["score"].get(i, f"{rng.random():.3f}")
+        lines.append(f"{age},{income},{score},{'ABC'[i % 3]},{'yn'[i % 2]}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_three_mostly_numeric_columns_stay_numeric(tmp_path):
+    frame = load_file(_mixed_csv(tmp_path / "mixed.csv"))
+    prepared = prepare_dataset(frame, target="label")
+    # Before: the three columns were one-hot encoded, 91 features; now 3 numbers, their 3
+    # 'was missing' indicators and the 3 cities.
+    assert prepared.feature_names == (
+        "age", "income", "score",
+        "age was missing", "income was missing", "score was missing",
+        "city=A", "city=B", "city=C",
+    )
+    assert prepared.n_features == 9
+    assert np.isfinite(prepared.X_train).all() and np.isfinite(prepared.X_test).all()
+
+
+def test_notes_list_the_texts_with_counts(tmp_path):
+    prepared = prepare_dataset(load_file(_mixed_csv(tmp_path / "mixed.csv")), target="label")
+    notes = [n for n in prepared.notes if "treated as missing" in n]
+    # "n/a" and "?" are standard missing markers: the file reader already made them empty cells.
+    assert notes == [
+        'age: 5 text values treated as missing ("unknown" x4, "n.a." x1).',
+        'income: 5 text values treated as missing ("high" x3, "not asked" x2).',
+        'score: 5 text values treated as missing ("refused" x3, "#DIV/0!" x2).',
+    ]
+    missing = next(n for n in prepared.notes if n.startswith("Missing numbers"))
+    assert "age, income, score" in missing
+
+
+def test_note_for_a_frame_built_in_memory():
+    frame = table()
+    frame["age"] = frame["age"].astype("str")
+    frame.loc[[3, 60], "age"] = "n/a"
+    frame.loc[120, "age"] = " unknown "
+    info = infer_schema(frame)["age"]
+    assert info.kind == "numeric" and info.n_missing == 3
+    assert info.text_values == (("n/a", 2), ("unknown", 1))
+    prepared = prepare_dataset(frame, target="outcome")
+    assert 'age: 3 text values treated as missing ("n/a" x2, "unknown" x1).' in prepared.notes
+    assert "age was missing" in prepared.feature_names
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["low", "medium", "high"],  # categories
+        ["A12", "B7", "C3", "A12", "D40"],  # codes
+        ["1", "2", "3+", "4+", "n.a."],  # fewer numbers than texts
+        ["250", "401", "V45", "E878", "V12", "428", "E9", "V3", "E1", "414"],  # many texts
+        ["36", "38", "40", "S", "M", "L", "36", "38"],  # as many different texts as numbers
+        ["0", "0", "0", "yes"],  # a single number
+    ],
+)
+def test_categorical_columns_stay_categorical(values):
+    frame = table(n=200)
+    frame["grade"] = pd.array([values[i % len(values)] for i in range(200)], dtype="str")
+    info = infer_schema(frame)["grade"]
+    assert info.kind == "categorical" and info.text_values == () and info.bad_numeric_row is None
+    prepared = prepare_dataset(frame, target="outcome")
+    assert "grade" not in prepared.feature_names
+    assert f"grade={values[0]}" in prepared.feature_names
+    assert not any(n.startswith("grade:") for n in prepared.notes)
+
+
+def test_half_numbers_with_one_text_is_numeric():
+    frame = table(n=200)
+    frame["age"] = frame["age"].astype("str")
+    frame.loc[frame.index % 5 < 2, "age"] = "not measured"  # 40 % of the cells
+    info = infer_schema(frame)["age"]
+    assert info.kind == "numeric" and info.n_missing == 80
+    assert info.text_values == (("not measured", 80),)
+
+
+def test_decimal_numbers_with_na_keep_their_values(tmp_path):
+    weights = [70.25, 81.5, 66.125, 90.0, 55.75] * 20
+    lines = ["weight,label"] + [f"{w},{'ab'[i % 2]}" for i, w in enumerate(weights)]
+    lines[8] = "n/a,b"  # data row 7 (0-based), a standard missing marker
+    lines[21] = "unknown,a"  # data row 20
+    path = tmp_path / "w.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    frame = load_file(path)
+    prepared = prepare_dataset(frame, target="label", options=PreprocessOptions(scaling="none"))
+    expected = pd.Series(weights, dtype="float64")
+    expected[[7, 20]] = np.nan
+    got = prepared.train_frame["weight"]
+    parsed = pd.to_numeric(got, errors="coerce")
+    assert prepared.feature_names == ("weight", "weight was missing")
+    # Every number keeps its decimals; the two texts became missing (median-filled, flagged).
+    np.testing.assert_array_equal(
+        prepared.X_train[:, 0][parsed.notna().to_numpy()], parsed.dropna().to_numpy()
+    )
+    assert sorted(set(parsed.dropna())) == sorted(set(weights))
+    assert (prepared.X_train[:, 1] == parsed.isna().to_numpy()).all()
+
+
+def test_semicolon_file_with_decimal_commas_and_a_text(tmp_path):
+    lines = ["weight;label"] + [f"{60 + i % 30},{i % 4 * 25};{'ab'[i % 2]}" for i in range(100)]
+    lines[5] = "unknown;a"
+    path = tmp_path / "eu.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    frame = load_file(path)
+    prepared = prepare_dataset(frame, target="label", options=PreprocessOptions(scaling="none"))
+    assert 'weight: 1 text value treated as missing ("unknown" x1).' in prepared.notes
+    numbers = set(prepared.X_train[:, 0]) | set(prepared.X_test[:, 0])
+    assert {60.0, 61.25, 62.5, 63.75} <= numbers
+
+
+@pytest.mark.parametrize("n", [5_000, 50_000])
+def test_thousands_of_rows_with_one_text(tmp_path, n):
+    # Above the probe size: the random probe may well miss the one text; every row is read.
+    rng = np.random.default_rng(0)
+    path = tmp_path / "big.csv"
+    values = [f"{v:.3f}" for v in rng.normal(size=n)]
+    values[n - 3] = "high"
+    lines = ["x,y"] + [f"{v},{'ab'[i % 2]}" for i, v in enumerate(values)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    frame = load_file(path)
+    info = infer_schema(frame)["x"]
+    assert info.kind == "numeric" and info.text_values == (("high", 1),) and info.n_missing == 1
+    assert info.n_unique == len({float(v) for v in values if v != "high"})
+    prepared = prepare_dataset(frame, target="y")
+    assert 'x: 1 text value treated as missing ("high" x1).' in prepared.notes
+    assert prepared.n_features in (1, 2)  # "x was missing" only if the row is in the training part
+
+
+@pytest.mark.parametrize(
+    ("kinds", "cells", "numeric"),
+    [
+        (5, 16, True),  # 5 different texts in 8 % of the cells: few kinds
+        (6, 16, False),  # 6 in 8 %: too many kinds and too many cells: refused
+        (12, 8, True),  # 12 in 4 %: many kinds but few cells
+    ],
+)
+def test_the_rule_for_few_texts(kinds, cells, numeric):
+    frame = table(n=200)
+    frame["age"] = frame["age"].astype("str")
+    for i in range(cells):
+        frame.loc[10 + 11 * i, "age"] = f"text {i % kinds}"
+    # Standard missing markers stored as text count neither as texts nor as cells.
+    frame.loc[[1, 2, 3, 4, 5, 6], "age"] = ["?", "-", "n/a", "NA", "null", "None"]
+    info = infer_schema(frame)["age"]
+    if numeric:
+        assert info.kind == "numeric" and info.n_missing == cells + 6
+        prepare_dataset(frame, target="outcome")
+    else:
+        assert info.bad_numeric_row == 10 and info.n_text_kinds == kinds
+        with pytest.raises(DatasetError, match=r"data row 11 has the text 'text 0'"):
+            prepare_dataset(frame, target="outcome")
+
+
+def test_infinity_is_a_text_not_a_number():
+    frame = table()
+    frame["weight"] = frame["weight"].round(2).astype("str")
+    frame.loc[[4, 9], "weight"] = ["inf", "-Infinity"]
+    info = infer_schema(frame)["weight"]
+    assert info.kind == "numeric" and info.n_text_cells == 2
+    prepared = prepare_dataset(frame, target="outcome")
+    assert np.isfinite(prepared.X_train).all() and np.isfinite(prepared.X_test).all()
+
+
+def test_many_listed_texts_are_cut_short():
+    frame = table(n=400)
+    frame["age"] = frame["age"].astype("str")
+    for i in range(14):  # 14 different texts in 3.5 % of the cells
+        frame.loc[7 + 25 * i, "age"] = f"code {i:02d}" + ("x" * 40 if i == 0 else "")
+    prepared = prepare_dataset(frame, target="outcome")
+    note = next(n for n in prepared.notes if n.startswith("age:"))
+    assert note.startswith('age: 14 text values treated as missing ("code 00xxx')
+    assert "\u2026\" x1" in note and note.endswith("and 4 other texts).")
+
+
+def test_repeated_column_names_in_a_frame():
+    frame = table()
+    frame.columns = ["age", "weight", "age", "outcome"]
+    with pytest.raises(DatasetError, match=r"'age' is used more than once.*rename one"):
+        prepare_dataset(frame, target="outcome")
+
+
+def test_infinity_in_a_numeric_column_is_a_missing_value():
+    import io
+
+    csv = "a,b,y\n" + "".join(f"{i * 1.5},{i % 3},{'p' if i % 2 else 'q'}\n" for i in range(50))
+    frame = pd.read_csv(io.StringIO(csv.replace("3.0,2,q", "inf,2,q").replace("6.0,1,q", "-inf,1,q")))
+    assert np.isinf(frame["a"]).sum() == 2
+    data = prepare_dataset(frame, target="y", seed=0)
+    assert np.isfinite(data.X_train).all() and np.isfinite(data.X_test).all()
+    assert "a: 2 infinite values treated as missing." in data.notes
+    assert "a was missing" in data.feature_names
