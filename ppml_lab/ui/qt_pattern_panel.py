@@ -20,16 +20,17 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from ppml_lab.engines.registry import engine_names, get_engine
 from ppml_lab.models import ModelParams
-from ppml_lab.params import to_mapping
+from ppml_lab.params import ParamError, ParamSpec, to_mapping
 from ppml_lab.ui.param_rules import FormHints, is_column_field, model_hints, pattern_hints
-from ppml_lab.ui.qt_param_form import ParamFormWidget
+from ppml_lab.ui.qt_param_form import IntSpinBox, ParamFormWidget, number_error
+
+_SEED_SPEC = ParamSpec(name="seed", label="Seed", type=int, default=0, minimum=0, maximum=2**31 - 1)
 
 
 class PatternPanel(QWidget):
@@ -79,13 +80,16 @@ class PatternPanel(QWidget):
         self.name_edit.setObjectName("experimentName")
         self.name_edit.setPlaceholderText("Untitled experiment")
         self.name_edit.setToolTip("A name for this experiment (saved in the experiment file)")
-        self.seed_spin = QSpinBox(self)
+        # Read strictly like the form's number fields: "0,5" or "-1" stays red, never becomes 5 or 1.
+        self.seed_spin = IntSpinBox(self)
         self.seed_spin.setObjectName("seedSpin")
         self.seed_spin.setRange(0, 2**31 - 1)
-        self.seed_spin.setToolTip(
+        self._seed_tip = (
             "Seed of the train/test split and of all randomness: the same seed reproduces a run "
-            "exactly."
+            "exactly.\nA whole number between 0 and 2147483647, without thousands separators."
         )
+        self.seed_spin.setToolTip(self._seed_tip)
+        self.seed_spin.lineEdit().textChanged.connect(self._on_seed_text_changed)
 
         self._columns: list[tuple[str, str]] = []
         self.pattern_form: ParamFormWidget | None = None
@@ -160,8 +164,29 @@ class PatternPanel(QWidget):
         return self.model_form.build()
 
     def pattern_params(self) -> Any:
-        """The pattern's Params instance (raises ParamError with a readable message)."""
+        """The pattern's Params instance (raises ParamError with a readable message).
+
+        Also refuses a seed text that is not an allowed seed (see :meth:`seed`), as the window
+        reads the seed next to the pattern settings.
+        """
+        self.seed()
         return self.pattern_form.build()
+
+    def seed_error(self) -> str:
+        """What is wrong with the seed typed ("" when it is a seed), with the allowed range."""
+        box = self.seed_spin
+        if box.shows_value():
+            return ""
+        error = number_error(_SEED_SPEC, box.typed_text(), box.locale())
+        return f"Experiment: {error}" if error else ""
+
+    def seed(self) -> int:
+        """The seed typed, even if not yet committed (ParamError if the text is not a seed)."""
+        error = self.seed_error()
+        if error:
+            raise ParamError("seed", error)
+        number, _, _ = self.seed_spin.typed_number()
+        return int(number)
 
     def set_columns(self, columns: Sequence[str | tuple[str, str]]) -> None:
         """The dataset's feature columns (names, or ``(name, description)``), offered by fields
@@ -205,6 +230,13 @@ class PatternPanel(QWidget):
     def _model_form_hints(self, values: Mapping[str, Any]) -> FormHints:
         pattern_values = self.pattern_form.raw_values() if self.pattern_form is not None else {}
         return model_hints(self.pattern_name(), pattern_values, values)
+
+    @Slot()
+    def _on_seed_text_changed(self) -> None:
+        error = self.seed_error()
+        box = self.seed_spin
+        box.set_invalid(bool(error))
+        box.setToolTip(f"{error}\n\n{self._seed_tip}" if error else self._seed_tip)
 
     @Slot()
     def _on_pattern_form_changed(self) -> None:
