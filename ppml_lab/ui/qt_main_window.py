@@ -393,7 +393,7 @@ class MainWindow(QMainWindow):
             name = f"{table.name if table else 'data'}, {pattern.lower()}"
         return Experiment(
             name=name,
-            seed=int(self.pattern_panel.seed_spin.value()),
+            seed=self.pattern_panel.seed(),
             dataset=dataset,
             model=model,
             pattern=self.pattern_panel.pattern_name(),
