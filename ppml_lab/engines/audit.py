@@ -5,6 +5,11 @@ way the audited model was) on training rows (members) against test rows (non-mem
 turns the attacks' success into an *empirical lower bound* on epsilon. For a DP model it is
 shown next to the accountant's epsilon, an *upper* bound: the lower bound must stay below it.
 For a non-private model a positive lower bound is measured leakage.
+
+With ``AUDIT_RECORDS`` records per side the audit cannot demonstrate more than its *ceiling*
+(about 3.9 at 500 + 500 records): when the proven epsilon is at or above it, "measured <=
+proven" holds whatever the model, and the summary says the audit cannot confirm or refute
+the accountant instead of reading it as a confirmation.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import numpy as np
 from ppml_lab.data import PreparedData
 from ppml_lab.engines.base import CancelToken
 from ppml_lab.engines.events import Event, Log, Progress
-from ppml_lab.privacy.attacks import TrainFn, audit_model
+from ppml_lab.privacy.attacks import TrainFn, audit_model, audit_verdict
 
 #: Records attacked per side and LiRA shadow models: about 5-15 s on Adult.
 AUDIT_RECORDS = 500
@@ -46,7 +51,9 @@ def run_audit(
     """Audit ``model``; yields progress and a summary line, returns the ``extra["audit"]`` dict.
 
     Without ``train_fn`` (a mechanism whose training cannot be replayed for shadow models) only
-    the loss-threshold attack runs.
+    the loss-threshold attack runs. The summary states the audit's ceiling (the largest epsilon
+    these record counts can demonstrate) and, for a DP run, whether the audit could test the
+    proven epsilon at all (:func:`~ppml_lab.privacy.attacks.audit_verdict`).
     """
     yield Progress(step=step, total=step, message="membership audit: attacking the model")
     results = audit_model(
@@ -62,48 +69,50 @@ def run_audit(
     )
     attacks = {name: r.to_dict() for name, r in results.items()}
     best = max(results.values(), key=lambda r: r.epsilon_lower_bound)
-    level = "info"
+    # Every attack scores the same records, so they share one ceiling.
+    ceiling = max(r.epsilon_ceiling for r in results.values())
+    conclusion = audit_verdict(
+        lower=best.epsilon_lower_bound,
+        ceiling=ceiling,
+        accountant_epsilon=accountant_epsilon,
+        n_members=best.n_members,
+        n_nonmembers=best.n_nonmembers,
+        confidence=best.confidence,
+    )
     if accountant_epsilon is None:
-        leaks = best.epsilon_lower_bound > 0
-        verdict = (
-            "measurable membership leakage: an attacker can tell some training records from "
-            "unseen ones more often than chance allows"
-            if leaks
-            else "no leakage this audit could prove (which is not a guarantee)"
-        )
-        message = (
-            f"Membership audit: best attack {best.attack} (AUC {best.auc:.3f}, "
-            f"{best.tpr_at_1pct_fpr:.1%} of members caught at 1% false alarms); empirical epsilon "
-            f"lower bound {best.epsilon_lower_bound:.2f}: {verdict}."
-        )
-        level = "warning" if leaks else "info"
+        testable = None
+        level = "warning" if best.epsilon_lower_bound > 0 else "info"
     else:
-        message = (
-            f"Membership audit: best attack {best.attack} (AUC {best.auc:.3f}); empirical epsilon "
-            f"lower bound {best.epsilon_lower_bound:.2f} vs the accountant's {accountant_epsilon:.2f} "
-            "(the proven upper bound)."
-        )
-        if best.epsilon_lower_bound > accountant_epsilon:
-            # Impossible for a correct DP implementation, except with the audit's 5 % chance
-            # of an invalid confidence bound: say so loudly.
-            message += (
-                " The lower bound exceeds the upper bound: either a 1-in-20 statistical fluke or "
-                "a bug in the training or the accounting; please report it."
-            )
-            level = "warning"
+        testable = ceiling > accountant_epsilon
+        # Above the upper bound is impossible for a correct DP implementation, except with the
+        # audit's small chance of an invalid confidence bound: say so loudly.
+        level = "warning" if best.epsilon_lower_bound > accountant_epsilon else "info"
+    message = (
+        f"Membership audit: best attack {best.attack} (AUC {best.auc:.3f}, "
+        f"{best.tpr_at_1pct_fpr:.1%} of members caught at 1% false alarms); empirical epsilon "
+        f"lower bound {best.epsilon_lower_bound:.3g}"
+    )
+    if accountant_epsilon is not None:
+        message += f" vs the accountant's {accountant_epsilon:.3g} (the proven upper bound)"
+    message += f". {conclusion}"
     yield Log(message=message, level=level, step=step)
     return {
         "attacks": attacks,
         "accountant_epsilon": accountant_epsilon,
         "delta": float(delta),
+        "confidence": float(best.confidence),
         "records_per_side": min(AUDIT_RECORDS, data.n_train, len(data.y_test)),
-        "shadows": AUDIT_SHADOWS,
+        "shadows": AUDIT_SHADOWS if "lira" in results else 0,
+        # The largest epsilon this audit could demonstrate (a perfect attack's lower bound).
+        "ceiling": float(ceiling),
+        # Whether the proven epsilon is below the ceiling, i.e. the audit could refute it
+        # (None without a guarantee).
+        "can_test_guarantee": testable,
+        "verdict": conclusion,
     }
 
 
 def audit_summary(audit: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     """Compact per-attack figures for ``privacy.audit`` in the results document."""
-    return {
-        name: {k: a.get(k) for k in ("auc", "tpr_at_1pct_fpr", "epsilon_lower_bound")}
-        for name, a in audit["attacks"].items()
-    }
+    keys = ("auc", "tpr_at_1pct_fpr", "epsilon_lower_bound", "epsilon_ceiling")
+    return {name: {k: a.get(k) for k in keys} for name, a in audit["attacks"].items()}

@@ -15,30 +15,50 @@ non-members (rows of ``X_test``, which the model never saw):
 
 Every attack is summarised by its ROC curve, AUC, TPR at a low FPR (the regime that matters:
 confidently identifying a few members, Carlini et al. 2022) and an **empirical epsilon lower
-bound**. An (epsilon, delta)-DP training algorithm forces every membership test to satisfy
-``TPR <= e^eps FPR + delta`` and ``1 - FPR <= e^eps (1 - TPR) + delta``, so an attack that
-achieves (FPR, TPR) *demonstrates* ``eps >= log((TPR - delta) / FPR)`` and
-``eps >= log((1 - FPR - delta) / (1 - TPR))``. The rates are measured on finitely many records,
-so we use the Clopper-Pearson upper bound on FPR and lower bound on TPR (Jagielski et al. 2020,
-Nasr et al. 2021), by default made simultaneous over all ROC thresholds (a Bonferroni correction
-over order statistics, see :func:`empirical_epsilon`), so picking the best threshold after the
-fact keeps the bound valid.
+bound**.
+
+The bound
+---------
+An (epsilon, delta)-DP training algorithm forces every membership test to satisfy
+``TPR <= e^eps FPR + delta`` and ``1 - FPR <= e^eps (1 - TPR) + delta``, so a test that achieves
+(FPR, TPR) shows ``eps >= log((TPR - delta) / FPR)`` and ``eps >= log((1 - FPR - delta) / (1 - TPR))``.
+We measure the rates on the ROC of the *one* trained model: at each threshold, a one-sided
+Clopper-Pearson upper bound on the FPR (over the non-members) and lower bound on the TPR (over
+the members), by default with a Bonferroni correction over the thresholds (see
+:func:`empirical_epsilon`), so picking the best threshold after the fact is accounted for. The
+largest resulting epsilon (at least 0) is the bound.
+
+The intervals treat every record as an independent Bernoulli trial. That is a **heuristic**, not
+a proof: the members are the training split chosen by the data layer (not records included by
+an independent coin flip before training), the non-members are the test split, and all members
+shape the same model, so their scores are not independent trials. Clopper-Pearson audits in the
+literature (Jagielski et al. 2020, Nasr et al. 2021) count independently trained models as the
+trials; here a trial is a record of a single model. Read the bound as strong evidence at the
+nominal confidence, not as a certified lower bound.
+
+The ceiling
+-----------
+With ``n`` members and ``m`` non-members the bound cannot exceed :func:`audit_ceiling`, the
+bound of a perfect attack (every member scored above every non-member): about 3.9 with
+500 + 500 records at 95 % confidence, 2.6 with 114 + 114, 6.7 with 10,000 + 10,000. An
+accountant's epsilon above the ceiling cannot be tested by this audit at all: "measured <=
+proven" is then guaranteed by the sample size and confirms nothing. Only when the ceiling
+exceeds the proven epsilon could the audit have caught a broken guarantee, and even then
+passing is consistent with the guarantee, not a proof of privacy (:func:`audit_verdict` says
+which case applies).
 
 Reading the numbers
 -------------------
-The empirical epsilon is a **lower** bound: what an attack demonstrably achieves. The
-accountant's epsilon is an **upper** bound: what no attack can exceed. So
-``epsilon_lower_bound <= accountant epsilon`` must always hold; a violation means a bug in the
-training code or the accountant (or the 1 - confidence failure probability). A large gap is
-normal: the accountant covers the worst case (any record, any attacker), while this is a
-one-run audit of natural records by two practical attacks, which is typically far from tight
-(Steinke, Nasr and Jagielski 2023).
+The empirical epsilon is a **lower** bound: what an attack demonstrates. The accountant's
+epsilon is an **upper** bound: what no attack can exceed. So ``epsilon_lower_bound <=
+accountant epsilon`` should always hold; a violation means a bug in the training code or the
+accountant, the 1 - confidence chance of an invalid interval, or a failure of the independence
+heuristic above. A large gap is normal: the accountant covers the worst case (any record, any
+attacker), while this audit attacks natural records of one trained model with two practical
+attacks, and one-run audits of natural data are typically far from tight (Steinke, Nasr and
+Jagielski 2023, "Privacy auditing with one (1) training run").
 A lower bound of 0 does not mean the model is private, only that these attacks found nothing
 statistically significant.
-
-Caveats, stated once: the confidence intervals treat records as independent trials, although
-all members shape one model (the usual practice for one-run audits); and the member set is the
-training split chosen by the data layer, not a fresh coin flip per record.
 
 This module is Qt-free and sits below the engines in the import layers: it trains shadow
 models only through the caller's ``train_fn``, so plaintext and DP models are attacked with the
@@ -63,7 +83,9 @@ __all__ = [
     "ATTACKS",
     "AuditResult",
     "TrainFn",
+    "audit_ceiling",
     "audit_model",
+    "audit_verdict",
     "balanced_inclusion",
     "clopper_pearson",
     "empirical_epsilon",
@@ -242,6 +264,16 @@ def plain_sgd_train_fn(params: ModelParams, *, n_classes: int) -> TrainFn:
     """
 
     def train(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> Any:
+        # What the shadows reproduce: the baseline engine's procedure, the same initialisation,
+        # learning rate, weight decay, batch size B and number of passes (epochs), each a random
+        # reordering into batches of B. Every record is therefore used once per epoch with
+        # weight 1/B in a shadow as in the target, the per-record exposure that membership
+        # inference sees; only the total step count scales with the rows (a shadow on half the
+        # rows takes about half the steps). On the engine's own rows with the engine's seed this
+        # is the engine's run bit for bit (one generator for the initialisation and the batches).
+        # The DP analogue (dp_sgd_train_fn) instead fixes the target's sample rate q and step
+        # count T: that keeps the privacy cost identical and also uses every record q T ~ epochs
+        # times in expectation.
         net = make_model(params, n_features=X.shape[1], n_classes=n_classes, rng=rng)
         for _ in range(params.epochs):
             sgd_epoch(
@@ -360,7 +392,10 @@ def empirical_epsilon(
     confidence: float = 0.95,
     correction: str = "bonferroni",
 ) -> float:
-    """Statistically valid lower bound on epsilon demonstrated by an attack's scores.
+    """Lower bound on epsilon demonstrated by an attack's scores on one trained model.
+
+    Valid at the given confidence if the records' scores are independent trials, a heuristic
+    for one model's training split (see the module docstring).
 
     For each threshold of the ROC, with ``FPR_hi`` the Clopper-Pearson upper bound on the
     false-positive rate and ``TPR_lo`` the lower bound on the true-positive rate,
@@ -380,7 +415,7 @@ def empirical_epsilon(
         Probability that the returned value is a true lower bound, treating the records' scores
         as independent draws (see the module docstring).
     correction : {"bonferroni", "none"}
-        ``bonferroni`` (valid): the bounds hold for all thresholds at once, so taking the best
+        ``bonferroni`` (simultaneous): the bounds hold for all thresholds at once, so taking the best
         threshold after seeing the scores is allowed. The worst threshold with ``k`` false
         positives sits just above the ``(k+1)``-th highest non-member score, whose true FPR is
         Beta(k+1, n-k) distributed, exactly the Clopper-Pearson quantile; so a union bound over
@@ -425,6 +460,129 @@ def empirical_epsilon(
     return max(best, 0.0)
 
 
+def audit_ceiling(
+    n_members: int,
+    n_nonmembers: int,
+    *,
+    delta: float,
+    confidence: float = 0.95,
+    correction: str = "bonferroni",
+) -> float:
+    """The largest epsilon an audit of ``n_members`` + ``n_nonmembers`` records can demonstrate.
+
+    It is :func:`empirical_epsilon` of perfectly separated scores (every member above every
+    non-member): its bounds grow with the true positives and shrink with the false positives,
+    so no ROC does better than (TPR, FPR) = (1, 0). An accountant's epsilon at or above the
+    ceiling cannot be tested by such an audit: the lower bound stays below it whatever the model.
+
+    Parameters
+    ----------
+    n_members, n_nonmembers : int
+        Records attacked on each side (at least 1).
+    delta, confidence, correction
+        As for :func:`empirical_epsilon`.
+
+    Returns
+    -------
+    float
+        Grows with the number of records (about 3.9 with 500 + 500 at 95 % confidence).
+    """
+    if n_members < 1 or n_nonmembers < 1:
+        raise ValueError("an audit needs at least one member and one non-member")
+    return empirical_epsilon(
+        np.ones(int(n_members)),
+        np.zeros(int(n_nonmembers)),
+        delta=delta,
+        confidence=confidence,
+        correction=correction,
+    )
+
+
+def _num3(x: float) -> str:
+    """Three significant digits, as the window shows epsilons."""
+    return f"{x:.3g}"
+
+
+def _apart(a: float, b: float) -> tuple[str, str]:
+    """``a`` and ``b`` to 3 significant digits, or more if 3 would print different numbers alike."""
+    for digits in range(3, 8):
+        sa, sb = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if sa != sb:
+            break
+    return sa, sb
+
+
+def audit_verdict(
+    *,
+    lower: float,
+    ceiling: float,
+    accountant_epsilon: float | None,
+    n_members: int,
+    n_nonmembers: int,
+    confidence: float = 0.95,
+    symbol: str = "epsilon",
+) -> str:
+    """One plain-text sentence saying what an audit's best lower bound shows.
+
+    Parameters
+    ----------
+    lower : float
+        The best attack's empirical epsilon lower bound.
+    ceiling : float
+        :func:`audit_ceiling` for the audit's record counts, delta and confidence.
+    accountant_epsilon : float or None
+        The proven (upper) epsilon; None for a model without a DP guarantee.
+    n_members, n_nonmembers : int
+        Records attacked on each side.
+    confidence : float
+        The confidence of the lower bound (named in the violation message).
+    symbol : str
+        How to write epsilon ("epsilon" in logs, "ε" in the window).
+
+    Returns
+    -------
+    str
+        Without a guarantee: leakage measured or not. With one: a violation (lower bound above
+        the proven epsilon); "cannot confirm or refute" when the ceiling does not exceed the
+        proven epsilon (so "measured <= proven" holds whatever the model); otherwise a passed
+        test that could have failed, which is still not a proof of privacy.
+    """
+    records = f"{n_members:,} + {n_nonmembers:,} records"
+    if accountant_epsilon is None:
+        if lower > 0:
+            return (
+                "An attacker can tell some training records from unseen ones more often than "
+                f"chance allows: measurable membership leakage ({symbol} >= {_num3(lower)} "
+                f"demonstrated; this audit could demonstrate at most {_num3(ceiling)} with "
+                f"{records})."
+            )
+        return (
+            f"No leakage this audit could prove (it could demonstrate at most {symbol} "
+            f"{_num3(ceiling)} with {records}); that is not a guarantee of privacy."
+        )
+    if lower > accountant_epsilon:
+        shown, proven = _apart(lower, accountant_epsilon)
+        return (
+            f"The measured lower bound {symbol} {shown} exceeds the proven {proven}: impossible "
+            "for a correct implementation, so either a statistical fluke (the bound holds with "
+            f"{confidence:.0%} confidence, and only under its independence heuristic) or a bug "
+            "in the training or the accounting; please report it."
+        )
+    if ceiling <= accountant_epsilon:
+        most, proven = _apart(ceiling, accountant_epsilon)
+        relation = "below" if ceiling < accountant_epsilon else "equal to"
+        return (
+            f"This audit could demonstrate at most {symbol} {most} with {records}, {relation} "
+            f"the proven {proven}, so it cannot confirm or refute the accountant."
+        )
+    most, proven = _apart(ceiling, accountant_epsilon)
+    return (
+        f"No attack exceeded the proven {symbol} {proven}. With {records} this audit could "
+        f"demonstrate up to {most}, so the check could have failed; passing it is consistent "
+        "with the guarantee, not a proof of privacy."
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Results
 # --------------------------------------------------------------------------------------------
@@ -451,6 +609,9 @@ class AuditResult:
     epsilon_lower_bound : float
         The epsilon this attack demonstrably forces (see :func:`empirical_epsilon`): a *lower*
         bound, to be compared with the accountant's *upper* bound.
+    epsilon_ceiling : float
+        The largest lower bound any attack could reach on these record counts
+        (:func:`audit_ceiling`): a proven epsilon at or above it cannot be tested.
     fpr, tpr : ndarray
         The ROC curve, for plotting (also available as :attr:`roc`).
     n_members, n_nonmembers : int
@@ -471,6 +632,7 @@ class AuditResult:
     tpr_at_1pct_fpr: float
     tpr_at_01pct_fpr: float | None
     epsilon_lower_bound: float
+    epsilon_ceiling: float
     fpr: np.ndarray
     tpr: np.ndarray
     n_members: int
@@ -501,6 +663,7 @@ class AuditResult:
             "tpr_at_1pct_fpr": _json_float(self.tpr_at_1pct_fpr),
             "tpr_at_01pct_fpr": _json_float(self.tpr_at_01pct_fpr),
             "epsilon_lower_bound": _json_float(self.epsilon_lower_bound),
+            "epsilon_ceiling": _json_float(self.epsilon_ceiling),
             "roc": {
                 "fpr": [float(v) for v in self.fpr],
                 "tpr": [float(v) for v in self.tpr],
@@ -539,6 +702,9 @@ def evaluate_scores(
         tpr_at_01pct_fpr=tpr_at_fpr(fpr, tpr, 0.001) if len(o) >= 1000 else None,
         epsilon_lower_bound=empirical_epsilon(
             m, o, delta=delta, confidence=confidence, correction=correction
+        ),
+        epsilon_ceiling=audit_ceiling(
+            len(m), len(o), delta=delta, confidence=confidence, correction=correction
         ),
         fpr=fpr,
         tpr=tpr,
@@ -579,10 +745,12 @@ def audit_model(
     Members are a random sample of the training rows, non-members an equally large sample of the
     test rows (balanced, so AUC 0.5 is guessing).
 
-    The returned ``epsilon_lower_bound`` is what the attacks *demonstrably* achieve; the privacy
-    accountant's epsilon is an *upper* bound on what any attack can achieve. For a DP model the
-    lower bound must not exceed the accountant's epsilon (at the same delta); for a non-private
-    model a positive lower bound is evidence of measurable membership leakage.
+    The returned ``epsilon_lower_bound`` is what the attacks *demonstrably* achieve (under the
+    independence heuristic of the module docstring); the privacy accountant's epsilon is an
+    *upper* bound on what any attack can achieve. For a DP model the lower bound must not exceed
+    the accountant's epsilon (at the same delta), a test that can only fail when the proven
+    epsilon is below ``epsilon_ceiling`` (see :func:`audit_verdict`); for a non-private model a
+    positive lower bound is evidence of measurable membership leakage.
 
     Parameters
     ----------

@@ -8,7 +8,9 @@ A run with ``audit = true`` returns ``engine_result.extra["audit"]``::
 Each attack's ROC curve is drawn with the diagonal (guessing) and, when the run has an
 accountant epsilon, the region every membership attack must stay in,
 ``TPR <= tpr_bound(FPR, epsilon, delta)`` (:func:`ppml_lab.privacy.translator.tpr_bound`). The
-table puts each attack's empirical epsilon *lower* bound next to the accountant's *upper* bound.
+table puts each attack's empirical epsilon *lower* bound next to the audit's *ceiling* (the most
+these record counts can demonstrate) and the accountant's *upper* bound; the status line says
+whether the audit could test the guarantee at all (``extra.audit.verdict``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -33,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ppml_lab.privacy.attacks import audit_ceiling, audit_verdict
 from ppml_lab.privacy.translator import tpr_bound
 from ppml_lab.ui.qt_plots import LEGEND_BRUSH
 
@@ -48,16 +52,29 @@ ATTACK_NAMES = {
     "lira": "LiRA (shadow models)",
 }
 
+#: How the measured epsilon is computed, and why it is a heuristic (tooltips).
+BOUND_CAVEAT = (
+    "Computed from this one model's ROC curve: Clopper-Pearson intervals on the false- and "
+    "true-positive rates with a Bonferroni correction over thresholds, treating every record as "
+    "an independent trial. That is a heuristic, not a proof: the members are the data's "
+    "training split, not records each included by a coin flip before training, and they all "
+    "shaped the same model."
+)
+
 _COLUMNS = [
     ("attack", "The membership-inference attack"),
     ("AUC", "Area under the ROC curve: 0.5 is guessing, 1.0 a perfect attack"),
     ("members caught\nat 1% false alarms", "True-positive rate when only 1% of non-members are "
      "wrongly flagged (TPR at 1% FPR): the figure that matters for real attacks"),
     ("ε measured\n(lower bound)", "The smallest epsilon consistent with this attack's success "
-     "(at the audit's confidence level): the model leaks at least this much"),
+     "(at the audit's confidence level): the model leaks at least this much. " + BOUND_CAVEAT),
+    ("ε ceiling\n(audit's most)", "The largest epsilon this audit could ever demonstrate with "
+     "its number of records, even with a perfect attack. A proven ε at or above it cannot be "
+     "tested: 'measured ≤ proven' then holds whatever the model"),
     ("ε proven\n(accountant)", "The epsilon the privacy accountant proves: no attack can do "
      "better than this upper bound allows"),
-    ("verdict", "How the measured leakage compares with the guarantee"),
+    ("verdict", "How the measured leakage compares with the guarantee, and whether this audit "
+     "could have detected a violation"),
 ]
 
 
@@ -86,15 +103,41 @@ def _fmt(value: float | None, pattern: str) -> str:
     return "—" if value is None else format(value, pattern)
 
 
-def verdict(lower: float | None, accountant: float | None) -> str:
-    """One phrase comparing an attack's empirical epsilon with the accountant's."""
+def _ceiling(audit: Mapping[str, Any], attack: Mapping[str, Any]) -> float | None:
+    """The attack's stored ceiling, or (older results) recomputed from its record counts."""
+    stored = _num(attack.get("epsilon_ceiling"))
+    if stored is not None or "epsilon_ceiling" in attack:
+        return stored
+    n_m, n_o = attack.get("n_members"), attack.get("n_nonmembers")
+    delta = _num(attack.get("delta"))
+    if delta is None:
+        delta = _num(audit.get("delta"))
+    confidence = _num(attack.get("confidence")) or 0.95
+    if not (isinstance(n_m, int) and isinstance(n_o, int) and n_m > 0 and n_o > 0):
+        return None
+    if delta is None or not 0 <= delta < 1 or not 0 < confidence < 1:
+        return None
+    return audit_ceiling(n_m, n_o, delta=delta, confidence=confidence)
+
+
+def verdict(lower: float | None, accountant: float | None, ceiling: float | None = None) -> str:
+    """One phrase comparing an attack's empirical epsilon with the accountant's.
+
+    With the audit's ``ceiling`` known, a proven epsilon at or above it is reported as
+    untestable rather than "consistent" (the comparison could not have come out otherwise).
+    """
     if lower is None:
         return "could not be measured"
     if accountant is None:
         return "measurable leakage (no DP guarantee)" if lower > 0 else "no leakage proven (not a guarantee)"
-    if lower <= accountant + 1e-9:
-        return "consistent: measured ≤ proven"
-    return "⚠ exceeds the proven bound: check the audit and the accounting"
+    if lower > accountant + 1e-9:
+        return "⚠ exceeds the proven bound: check the audit and the accounting"
+    if ceiling is not None and ceiling <= accountant:
+        # measured <= ceiling <= proven holds whatever the model: no confirmation.
+        return f"cannot test: ceiling {'<' if ceiling < accountant else '='} proven, no confirmation"
+    if ceiling is not None:
+        return "consistent: measured ≤ proven < ceiling"  # a test this audit could have failed
+    return "consistent: measured ≤ proven"
 
 
 class AuditViewWidget(QWidget):
@@ -150,7 +193,9 @@ class AuditViewWidget(QWidget):
         self.table.setMaximumHeight(150)
         self.table.setToolTip(
             "Each attack's success next to the guarantee: the measured ε (a lower bound on the "
-            "leakage) must not exceed the proven ε (the accountant's upper bound)"
+            "leakage) must not exceed the proven ε (the accountant's upper bound). The check "
+            "means something only when the audit's ceiling is above the proven ε. "
+            + BOUND_CAVEAT
         )
         self.status_label = QLabel(self)
         self.status_label.setObjectName("auditStatus")
@@ -204,16 +249,52 @@ class AuditViewWidget(QWidget):
         n = audit.get("records_per_side")
         who = f" on {n:,} members and {n:,} non-members" if isinstance(n, int) else ""
         if eps is not None:
-            self.status_label.setText(
+            text = (
                 f"Attacks{who}. Proven guarantee: <b>ε = {eps:.3g}</b>, δ = {delta:.2g}; the "
                 "green region is what it allows."
             )
         else:
-            self.status_label.setText(
+            text = (
                 f"Attacks{who}. This model has <b>no differential-privacy guarantee</b>, so "
                 "nothing bounds the curves: a curve well above the diagonal is measured leakage."
             )
+        conclusion = self._conclusion(audit, eps)
+        if conclusion:
+            lowers = [_num(a.get("epsilon_lower_bound")) for a in attacks.values()
+                      if isinstance(a, Mapping)]
+            if eps is not None and any(lo is not None and lo > eps for lo in lowers):
+                colour = "#b3261e"  # a violation
+            elif audit.get("can_test_guarantee") is False or conclusion.startswith("This audit could"):
+                colour = "#8a4b00"  # untestable: not a confirmation
+            else:
+                colour = "#202020"
+            text += f"<br><span style='color:{colour}'><b>{html.escape(conclusion)}</b></span>"
+        self.status_label.setText(text)
+        self.status_label.setToolTip(BOUND_CAVEAT)
         return True
+
+    @staticmethod
+    def _conclusion(audit: Mapping[str, Any], eps: float | None) -> str:
+        """The audit's verdict sentence (stored, or rebuilt for results that predate it)."""
+        stored = audit.get("verdict")
+        if isinstance(stored, str) and stored:
+            return stored.replace("epsilon", "ε")
+        best: tuple[float, float, int, int] | None = None
+        for attack in (audit.get("attacks") or {}).values():
+            if not isinstance(attack, Mapping):
+                continue
+            lower, ceiling = _num(attack.get("epsilon_lower_bound")), _ceiling(audit, attack)
+            n_m, n_o = attack.get("n_members"), attack.get("n_nonmembers")
+            if lower is None or ceiling is None or not isinstance(n_m, int) or not isinstance(n_o, int):
+                continue
+            if best is None or lower > best[0]:
+                best = (lower, ceiling, n_m, n_o)
+        if best is None:
+            return ""
+        return audit_verdict(
+            lower=best[0], ceiling=best[1], accountant_epsilon=eps, n_members=best[2],
+            n_nonmembers=best[3], symbol="ε",
+        )
 
     # -- drawing -----------------------------------------------------------------------------
 
@@ -292,27 +373,33 @@ class AuditViewWidget(QWidget):
         audit = self._audit or {}
         attacks = audit.get("attacks") or {}
         accountant = _num(audit.get("accountant_epsilon"))
+        conclusion = self._conclusion(audit, accountant)
         rows = [(n, a) for n, a in attacks.items() if isinstance(a, Mapping)]
         self.table.setRowCount(len(rows))
         for row, (name, attack) in enumerate(rows):
             auc = _num(attack.get("auc"))
             tpr1 = _num(attack.get("tpr_at_1pct_fpr"))
             lower = _num(attack.get("epsilon_lower_bound"))
+            ceiling = _ceiling(audit, attack)
             texts = [
                 ATTACK_NAMES.get(str(name), str(name)),
                 _fmt(auc, ".3f"),
                 "—" if tpr1 is None else f"{tpr1:.1%}",
                 _fmt(lower, ".3g"),
+                _fmt(ceiling, ".3g"),
                 _fmt(accountant, ".3g") if accountant is not None else "none",
-                verdict(lower, accountant),
+                verdict(lower, accountant, ceiling),
             ]
             for col, text in enumerate(texts):
                 item = QTableWidgetItem(text)
                 if 0 < col < len(texts) - 1:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                item.setToolTip(_COLUMNS[col][1])
+                item.setToolTip(conclusion if col == len(texts) - 1 and conclusion
+                                else _COLUMNS[col][1])
                 if col == len(texts) - 1 and text.startswith("⚠"):
                     item.setForeground(Qt.GlobalColor.red)
+                elif col == len(texts) - 1 and text.startswith("cannot test"):
+                    item.setForeground(QColor("#8a4b00"))
                 self.table.setItem(row, col, item)
 
 

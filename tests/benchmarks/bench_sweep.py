@@ -16,8 +16,9 @@ Prints
    epochs) and whether they meet the targets. The reference is always the plaintext baseline at
    the default settings, so a setting cannot pass by making the baseline worse.
 
-The dataset is read in place from /work/shared/datasets/adult.csv (never copied). Timings are
-wall times on a shared machine: other load shows up in both the pool and the serial figure.
+The dataset is read in place from shared/datasets/adult.csv next to the repository (never
+copied). Timings are wall times on a shared machine: other load shows up in both the pool and
+the serial figure.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from ppml_lab.experiments.sweep import NON_PRIVATE, SweepResult, run_sweep
 from ppml_lab.privacy import accounting
 
 ROOT = Path(__file__).resolve().parents[2]
-ADULT = Path("/work/shared/datasets/adult.csv")
+ADULT = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "adult.csv"
 GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
 DELTA = 1e-5
 TARGETS = {1.0: 1.0, 0.3: 2.5}  # epsilon -> allowed accuracy loss in points
@@ -47,7 +48,7 @@ TARGETS = {1.0: 1.0, 0.3: 2.5}  # epsilon -> allowed accuracy loss in points
 def adult_experiment(*, epochs: int = 20, learning_rate: float = 0.5, clip_norm: float = 1.0):
     """The Adult baseline experiment file switched to DP-SGD (the file is not modified)."""
     exp = load_experiment(ROOT / "resources" / "experiments" / "adult_baseline.toml")
-    if not Path(exp.dataset.source).exists():  # the file's relative path assumes /work/main
+    if not Path(exp.dataset.source).exists():  # its relative source did not resolve from here
         exp = replace(exp, dataset=replace(exp.dataset, source=str(ADULT)))
     exp = replace(exp, model=replace(exp.model, epochs=epochs, learning_rate=learning_rate))
     return exp.with_pattern("dp", DPParams(epsilon=1.0, delta=DELTA, clip_norm=clip_norm))

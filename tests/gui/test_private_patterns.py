@@ -86,9 +86,48 @@ def test_audit_view_draws_the_dp_limit(qtbot) -> None:
     assert y == pytest.approx(tpr_bound(x, 1.0, 1e-5))
     assert view.table.rowCount() == 2
     cells = [[view.table.item(r, c).text() for c in range(view.table.columnCount())] for r in range(2)]
-    assert cells[0][1:5] == ["0.550", "1.2%", "0.2", "1"] and cells[0][5].startswith("consistent")
-    assert cells[1][5].startswith("⚠")  # 1.4 > 1: flagged, not hidden
+    # No record counts in this payload: the ceiling is unknown, shown as a dash.
+    assert cells[0][1:6] == ["0.550", "1.2%", "0.2", "—", "1"] and cells[0][6].startswith("consistent")
+    assert cells[1][6].startswith("⚠")  # 1.4 > 1: flagged, not hidden
     view.log_check.setChecked(True)  # log axes redraw without zeros
     assert set(view.attack_curves) == {"loss", "lira"}
     assert not view.set_audit({"attacks": "garbage"})  # a malformed payload draws nothing
     assert not view.has_audit and view.table.rowCount() == 0 and "could not be read" in view.status_label.text()
+
+
+def test_audit_view_shows_the_ceiling_and_when_the_audit_cannot_test(qtbot) -> None:
+    from ppml_lab.privacy.attacks import audit_ceiling
+    from ppml_lab.ui.qt_audit import AuditViewWidget
+
+    view = AuditViewWidget()
+    qtbot.addWidget(view)
+    roc = {"fpr": [0.0, 0.5, 1.0], "tpr": [0.0, 0.5, 1.0]}
+    ceiling = audit_ceiling(500, 500, delta=1e-4)  # 3.91
+
+    def payload(proven: float, *, stored: bool) -> dict:
+        attack = {"auc": 0.51, "tpr_at_1pct_fpr": 0.01, "epsilon_lower_bound": 0.0, "roc": roc,
+                  "n_members": 500, "n_nonmembers": 500, "delta": 1e-4, "confidence": 0.95}
+        if stored:
+            attack["epsilon_ceiling"] = ceiling
+        return {"attacks": {"loss": attack}, "accountant_epsilon": proven, "delta": 1e-4,
+                "records_per_side": 500}
+
+    headers = [view.table.horizontalHeaderItem(c).text() for c in range(view.table.columnCount())]
+    assert headers[4].startswith("ε ceiling")
+    assert "heuristic" in view.table.toolTip() and "coin flip" in view.table.toolTip()
+    # Proven 7.96 above the ceiling: not a confirmation. (Older results without a stored
+    # ceiling get it recomputed from their record counts.)
+    for stored in (True, False):
+        assert view.set_audit(payload(7.96, stored=stored))
+        row = [view.table.item(0, c).text() for c in range(view.table.columnCount())]
+        assert row[3:6] == ["0", "3.91", "7.96"]
+        assert row[6] == "cannot test: ceiling < proven, no confirmation"
+        assert "cannot confirm or refute" in view.table.item(0, 6).toolTip()
+        status = view.status_label.text()
+        assert "at most ε 3.91 with 500 + 500 records, below the proven 7.96" in status
+        assert "cannot confirm or refute the accountant" in status
+    # Proven 0.99 below the ceiling: a check that could have failed, and still no proof.
+    assert view.set_audit(payload(0.99, stored=True))
+    assert view.table.item(0, 6).text() == "consistent: measured ≤ proven < ceiling"
+    assert "could demonstrate up to 3.91" in view.status_label.text()
+    assert "not a proof of privacy" in view.status_label.text()

@@ -15,7 +15,9 @@ from ppml_lab.data import PreparedData, PreprocessOptions, load_source, prepare_
 from ppml_lab.models import ModelParams, accuracy, make_model
 from ppml_lab.privacy.attacks import (
     AuditResult,
+    audit_ceiling,
     audit_model,
+    audit_verdict,
     balanced_inclusion,
     clopper_pearson,
     empirical_epsilon,
@@ -28,7 +30,8 @@ from ppml_lab.privacy.attacks import (
     tpr_at_fpr,
 )
 
-ADULT = Path("/work/shared/datasets/adult.csv")
+# The shared data sets sit next to the repository (never copied into it).
+ADULT = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "adult.csv"
 
 # The over-fitting configuration that leaks: a wide MLP, no weight decay, many passes with small
 # batches over 500 noisy-label Adult rows (train accuracy ~0.99, test ~0.80). Checked on 8
@@ -91,6 +94,87 @@ def test_perfect_separation() -> None:
     # The best 200 + 200 records can show: CP bounds limit it to about log(200 / 3.7).
     assert 3.0 < r.epsilon_lower_bound < 5.0
     assert r.tpr_at_01pct_fpr is None  # fewer than 1,000 non-members
+    # A perfect attack reaches the audit's ceiling exactly.
+    assert r.epsilon_lower_bound == r.epsilon_ceiling == audit_ceiling(200, 200, delta=0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# The audit's ceiling and what it lets the audit conclude
+
+
+@pytest.mark.parametrize("delta", [0.0, 1e-5, 1e-3])
+def test_ceiling_is_the_bound_of_perfectly_separated_scores(delta: float) -> None:
+    for n_members, n_nonmembers in [(500, 500), (114, 114), (300, 80)]:
+        perfect = empirical_epsilon(
+            np.linspace(1, 2, n_members), np.linspace(-2, -1, n_nonmembers), delta=delta
+        )
+        assert audit_ceiling(n_members, n_nonmembers, delta=delta) == perfect
+    # Golden figures (95 %, Bonferroni), quoted in the docs: 500 + 500 about 3.9.
+    assert audit_ceiling(500, 500, delta=1e-4) == pytest.approx(3.912, abs=1e-3)
+    assert audit_ceiling(114, 114, delta=1 / 4550) == pytest.approx(2.568, abs=1e-3)
+    assert audit_ceiling(10_000, 10_000, delta=1e-5) == pytest.approx(6.653, abs=1e-3)
+
+
+def test_ceiling_grows_with_the_number_of_records() -> None:
+    sizes = [10, 30, 100, 300, 1000, 3000, 10_000]
+    ceilings = [audit_ceiling(n, n, delta=1e-5) for n in sizes]
+    assert all(a < b for a, b in zip(ceilings, ceilings[1:]))
+    # Never decreasing record by record either, and 0 for audits too small to show anything.
+    small = [audit_ceiling(n, n, delta=0.0) for n in range(1, 200)]
+    assert all(a <= b for a, b in zip(small, small[1:]))
+    assert small[0] == 0.0
+    # More non-members (or members) alone also helps.
+    assert audit_ceiling(500, 1000, delta=1e-5) > audit_ceiling(500, 500, delta=1e-5)
+    with pytest.raises(ValueError, match="at least one"):
+        audit_ceiling(0, 10, delta=0.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.floats(-5, 5), min_size=1, max_size=80),
+    st.lists(st.floats(-5, 5), min_size=1, max_size=80),
+    st.floats(0.0, 0.05),
+    st.sampled_from(["bonferroni", "none"]),
+)
+def test_no_attack_exceeds_the_ceiling(
+    members: list[float], nonmembers: list[float], delta: float, correction: str
+) -> None:
+    r = evaluate_scores("any", np.asarray(members), np.asarray(nonmembers), delta=delta,
+                        correction=correction)
+    assert r.epsilon_lower_bound <= r.epsilon_ceiling
+    assert r.epsilon_ceiling == audit_ceiling(len(members), len(nonmembers), delta=delta,
+                                              correction=correction)
+
+
+def test_audit_verdict_says_when_the_audit_cannot_test_the_guarantee() -> None:
+    ceiling = audit_ceiling(500, 500, delta=1e-4)  # 3.91
+    untestable = audit_verdict(lower=0.0, ceiling=ceiling, accountant_epsilon=7.96,
+                               n_members=500, n_nonmembers=500)
+    assert untestable == (
+        "This audit could demonstrate at most epsilon 3.91 with 500 + 500 records, below the "
+        "proven 7.96, so it cannot confirm or refute the accountant."
+    )
+    testable = audit_verdict(lower=0.2, ceiling=ceiling, accountant_epsilon=0.9941,
+                             n_members=500, n_nonmembers=500)
+    assert testable.startswith("No attack exceeded the proven epsilon 0.994. With 500 + 500 "
+                               "records this audit could demonstrate up to 3.91")
+    assert "not a proof of privacy" in testable and "cannot confirm" not in testable
+    # Equal after rounding: more digits, and no false "below".
+    close = audit_verdict(lower=0.0, ceiling=3.912, accountant_epsilon=3.9149,
+                          n_members=500, n_nonmembers=500, symbol="ε")
+    assert "at most ε 3.912 " in close and "below the proven 3.915," in close
+    assert "equal to the proven" in audit_verdict(
+        lower=0.0, ceiling=2.0, accountant_epsilon=2.0, n_members=5, n_nonmembers=5
+    )
+    violation = audit_verdict(lower=1.234, ceiling=ceiling, accountant_epsilon=1.0,
+                              n_members=500, n_nonmembers=500)
+    assert "1.23 exceeds the proven 1:" in violation and "report" in violation
+    leak = audit_verdict(lower=1.5, ceiling=ceiling, accountant_epsilon=None, n_members=500,
+                         n_nonmembers=500)
+    assert "measurable membership leakage (epsilon >= 1.5 " in leak and "at most 3.91" in leak
+    quiet = audit_verdict(lower=0.0, ceiling=ceiling, accountant_epsilon=None, n_members=500,
+                          n_nonmembers=500)
+    assert quiet.startswith("No leakage this audit could prove") and "not a guarantee" in quiet
 
 
 @pytest.mark.parametrize("correction", ["bonferroni", "none"])
@@ -192,6 +276,7 @@ def test_result_to_dict_is_json() -> None:
     r = evaluate_scores("loss", rng.normal(1, 1, 50), rng.normal(0, 1, 50), delta=1e-3)
     doc = json.loads(json.dumps(r.to_dict(include_scores=True)))
     assert doc["attack"] == "loss" and doc["n_members"] == 50 and doc["n_nonmembers"] == 50
+    assert doc["epsilon_ceiling"] == audit_ceiling(50, 50, delta=1e-3)
     assert len(doc["roc"]["fpr"]) == len(doc["roc"]["tpr"]) == len(r.fpr)
     assert doc["tpr_at_01pct_fpr"] is None and len(doc["member_scores"]) == 50
     assert "member_scores" not in r.to_dict()
@@ -306,7 +391,7 @@ def test_logit_confidence_is_exact_and_does_not_saturate() -> None:
 @pytest.fixture(scope="module")
 def adult_small() -> PreparedData:
     if not ADULT.exists():
-        pytest.skip(f"needs {ADULT}")
+        pytest.skip(f"needs the Adult data set; looked for {ADULT}")
     table = load_source(str(ADULT))
     frame = table.frame.sample(n=1000, random_state=0)
     # Half the rows are held out, so there are as many non-members as members.
@@ -335,6 +420,74 @@ def test_audit_model_argument_checks_and_balance(wine: PreparedData) -> None:
     assert r.n_members == r.n_nonmembers == 20
     # An untrained (all-zero) model gives every record the same loss: nothing to see.
     assert r.auc == 0.5 and r.epsilon_lower_bound == 0.0
+
+
+def test_plain_sgd_train_fn_replays_the_baseline_engine(wine: PreparedData) -> None:
+    # The baseline's shadows: same initialisation, batch size, epochs, learning rate and weight
+    # decay; on the engine's rows with the engine's seed, the engine's model bit for bit.
+    from ppml_lab.engines.base import CancelToken
+    from ppml_lab.engines.registry import get_engine
+
+    params = ModelParams(kind="mlp", hidden=8, epochs=3, batch_size=16, learning_rate=0.3, l2=1e-3)
+    engine = get_engine("baseline")
+    gen = engine.run(wine, params, engine.Params(), seed=5, cancel=CancelToken())
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            result = stop.value
+            break
+    train = plain_sgd_train_fn(params, n_classes=wine.n_classes)
+    replay = train(wine.X_train, wine.y_train, np.random.default_rng(5))
+    assert np.array_equal(replay.get_flat(), result.model.get_flat())
+
+
+def test_plain_sgd_shadows_keep_batch_size_and_epochs(wine: PreparedData, monkeypatch) -> None:
+    from ppml_lab.privacy import attacks
+
+    calls: list[tuple[int, int]] = []
+    real = attacks.sgd_epoch
+
+    def spy(model, X, y, *, batch_size, **kwargs):  # noqa: ANN001, ANN202
+        calls.append((len(y), batch_size))
+        return real(model, X, y, batch_size=batch_size, **kwargs)
+
+    monkeypatch.setattr(attacks, "sgd_epoch", spy)
+    params = ModelParams(kind="logistic", epochs=4, batch_size=16)
+    plain_sgd_train_fn(params, n_classes=3)(wine.X_train[:50], wine.y_train[:50],
+                                            np.random.default_rng(0))
+    assert calls == [(50, 16)] * 4  # every shadow row once per epoch, in batches of 16
+
+
+def test_dp_sgd_shadows_use_the_targets_sample_rate_and_steps(wine: PreparedData, monkeypatch) -> None:
+    from ppml_lab.engines.dp import dpsgd
+
+    batches: list[int] = []
+    expected: list[float] = []
+    real_step = dpsgd.dp_sgd_step
+
+    def spy(model, X, y, *, expected_batch, **kwargs):  # noqa: ANN001, ANN202
+        batches.append(len(y))
+        expected.append(expected_batch)
+        return real_step(model, X, y, expected_batch=expected_batch, **kwargs)
+
+    monkeypatch.setattr(dpsgd, "dp_sgd_step", spy)
+    params = ModelParams(kind="logistic", epochs=3, batch_size=8)
+    # The target's schedule on all training rows: q = 8 / 142, 18 steps per epoch.
+    q, per_epoch = dpsgd.poisson_schedule(wine.n_train, params.batch_size)
+    train = dpsgd.dp_sgd_train_fn(params, noise_multiplier=1.1, clip_norm=1.0, n_classes=3,
+                                  sample_rate=q, steps=3 * per_epoch)
+    n_shadow = 60  # a shadow's share of the pool: its own schedule would be q' = 8 / 60, 8 steps
+    train(wine.X_train[:n_shadow], wine.y_train[:n_shadow], np.random.default_rng(0))
+    assert len(batches) == 3 * per_epoch == 54
+    assert expected == [pytest.approx(q * n_shadow)] * 54  # Poisson rate q on the shadow's rows
+    assert np.mean(batches) == pytest.approx(q * n_shadow, rel=0.35)
+    with pytest.raises(ValueError, match="sample_rate"):
+        dpsgd.dp_sgd_train_fn(params, noise_multiplier=1.0, clip_norm=1.0, n_classes=3,
+                              sample_rate=0.0, steps=3)
+    with pytest.raises(ValueError, match="steps"):
+        dpsgd.dp_sgd_train_fn(params, noise_multiplier=1.0, clip_norm=1.0, n_classes=3,
+                              sample_rate=0.1, steps=0)
 
 
 def test_overfitted_mlp_leaks_membership(adult_small: PreparedData) -> None:
@@ -373,12 +526,14 @@ def test_empirical_bound_never_exceeds_the_accountant(adult_small: PreparedData,
     privacy = run.engine_result.privacy
     upper = privacy["epsilon"]
     assert 0 < upper <= epsilon
-    # Shadows are trained exactly as the engine trains, at the run's noise multiplier.
+    # Shadows are trained as the engine trains: the run's noise multiplier, q and steps.
     train_fn = dp_sgd_train_fn(
         model_params,
         noise_multiplier=privacy["noise_multiplier"],
         clip_norm=privacy["clip_norm"],
         n_classes=adult_small.n_classes,
+        sample_rate=privacy["sample_rate"],
+        steps=privacy["steps"],
     )
     results = audit_model(
         run.engine_result.model, adult_small, delta=privacy["delta"], rng=1, train_fn=train_fn

@@ -144,9 +144,14 @@ def test_dp_sgd_train_fn_replays_the_engine_exactly(cancer):
         DPEngine(), cancer, model,
         DPParams(noise_multiplier=1.3, clip_norm=0.7, deterministic_noise=True),
     )
-    train = dp_sgd_train_fn(model, noise_multiplier=1.3, clip_norm=0.7, n_classes=cancer.n_classes)
-    # Same generators, same draws: the shadow procedure is the engine's procedure. (Only a
-    # deterministic-noise run can be replayed; the engine's noise stream is seed 0, stream 301.)
+    privacy = result.privacy
+    train = dp_sgd_train_fn(
+        model, noise_multiplier=1.3, clip_norm=0.7, n_classes=cancer.n_classes,
+        sample_rate=privacy["sample_rate"], steps=privacy["steps"],
+    )
+    # Same generators, same draws: with the run's q and steps on the full training set the
+    # shadow procedure is the engine's procedure. (Only a deterministic-noise run can be
+    # replayed; the engine's noise stream is seed 0, stream 301.)
     shadow = train(
         cancer.X_train, cancer.y_train, np.random.default_rng(0),
         noise_rng=np.random.default_rng([0, NOISE_STREAM]),
@@ -156,13 +161,84 @@ def test_dp_sgd_train_fn_replays_the_engine_exactly(cancer):
     assert not np.allclose(other.get_flat(), result.model.get_flat())
 
 
+def test_audit_shadows_use_the_targets_sample_rate_and_steps(cancer, monkeypatch):
+    from ppml_lab.engines.dp import dpsgd
+
+    epochs: list[dict] = []
+    steps_taken: list[int] = []
+    real_epoch, real_step = dpsgd.dp_sgd_epoch, dpsgd.dp_sgd_step
+
+    def spy_epoch(model, X, y, x_sqnorms, **kwargs):
+        epochs.append({"rows": len(y), **{k: kwargs[k] for k in ("sample_rate", "steps",
+                                                                 "noise_std", "clip_norm")}})
+        return real_epoch(model, X, y, x_sqnorms, **kwargs)
+
+    def spy_step(*args, **kwargs):
+        steps_taken.append(1)
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(dpsgd, "dp_sgd_epoch", spy_epoch)
+    monkeypatch.setattr(dpsgd, "dp_sgd_step", spy_step)
+    model = ModelParams(kind="logistic", epochs=3, batch_size=32)
+    result, _ = run(DPEngine(), cancer, model, DPParams(epsilon=2.0, clip_norm=0.8, audit=True))
+    p = result.privacy
+    shadows = result.extra["audit"]["shadows"]
+    # The engine's own epochs come first, then each shadow model's.
+    assert shadows == 8 and len(epochs) == model.epochs * (1 + shadows)
+    trainings = [epochs[i:i + model.epochs] for i in range(0, len(epochs), model.epochs)]
+    for calls in trainings:
+        assert sum(c["steps"] for c in calls) == p["steps"]
+        for c in calls:
+            assert c["sample_rate"] == p["sample_rate"]
+            assert c["noise_std"] == pytest.approx(p["noise_multiplier"] * p["clip_norm"])
+            assert c["clip_norm"] == p["clip_norm"]
+    assert {c["rows"] for c in trainings[0]} == {cancer.n_train}
+    # Shadows train on about half the pool, far fewer rows than the target: their own
+    # batch_size / rows would be a different q and step count, hence another privacy cost.
+    assert all(c["rows"] < 0.7 * cancer.n_train for calls in trainings[1:] for c in calls)
+    assert len(steps_taken) == (1 + shadows) * p["steps"]
+
+
+@pytest.mark.parametrize("epsilon", [1.0, 8.0])
+def test_dp_audit_states_its_ceiling_and_whether_it_can_test_the_guarantee(cancer, epsilon):
+    from ppml_lab.privacy.attacks import audit_ceiling
+
+    model = ModelParams(kind="logistic", epochs=3, batch_size=32, learning_rate=0.5)
+    result, events = run(DPEngine(), cancer, model, DPParams(epsilon=epsilon, audit=True))
+    audit, proven = result.extra["audit"], result.privacy["epsilon"]
+    n = audit["records_per_side"]
+    assert n == len(cancer.y_test)  # ~114 test rows: every one is attacked
+    ceiling = audit_ceiling(n, n, delta=result.privacy["delta"])
+    assert audit["ceiling"] == ceiling == pytest.approx(2.57, abs=0.05)
+    for name, attack in audit["attacks"].items():
+        assert attack["epsilon_ceiling"] == ceiling
+        assert result.privacy["audit"][name]["epsilon_ceiling"] == ceiling
+        assert attack["epsilon_lower_bound"] <= min(ceiling, proven)
+    (line,) = [e.message for e in events if isinstance(e, Log) and e.message.startswith("Membership audit")]
+    assert audit["verdict"] in line
+    if epsilon == 8.0:  # proven epsilon ~8, the audit can show at most ~2.57
+        assert ceiling < proven and audit["can_test_guarantee"] is False
+        assert audit["verdict"] == (
+            f"This audit could demonstrate at most epsilon {ceiling:.3g} with {n} + {n} records, "
+            f"below the proven {proven:.3g}, so it cannot confirm or refute the accountant."
+        )
+        assert "exceeded" not in line
+    else:  # proven epsilon ~1 < 2.57: a violation could have been seen
+        assert ceiling > proven and audit["can_test_guarantee"] is True
+        assert audit["verdict"].startswith(f"No attack exceeded the proven epsilon {proven:.3g}.")
+        assert f"up to {ceiling:.3g}" in line and "not a proof of privacy" in line
+        assert f"vs the accountant's {proven:.3g} (the proven upper bound)" in line
+        assert "cannot confirm" not in line
+
+
 def test_baseline_audit_goes_to_extra_only(cancer):
     model = ModelParams(kind="logistic", epochs=3, batch_size=32)
     engine = get_engine("baseline")
     result, events = run(engine, cancer, model, engine.Params(audit=True))
     audit = result.extra["audit"]
-    assert audit["accountant_epsilon"] is None
+    assert audit["accountant_epsilon"] is None and audit["can_test_guarantee"] is None
     assert audit["delta"] == pytest.approx(1 / (10 * cancer.n_train))
+    assert audit["ceiling"] == audit["attacks"]["loss"]["epsilon_ceiling"] > 0
     assert set(audit["attacks"]) == {"loss", "lira"}
     for attack in audit["attacks"].values():
         assert {"auc", "tpr_at_1pct_fpr", "epsilon_lower_bound", "roc"} <= set(attack)

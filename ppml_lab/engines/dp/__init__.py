@@ -125,11 +125,14 @@ class DPEngine:
         if params.audit and result.model is not None:
             train_fn = None
             if params.mechanism == "dp-sgd":
+                # Shadows pay the target's privacy cost: its q, step count and sigma.
                 train_fn = dp_sgd_train_fn(
                     model,
                     noise_multiplier=float(result.privacy["noise_multiplier"]),
                     clip_norm=params.clip_norm,
                     n_classes=data.n_classes,
+                    sample_rate=float(result.privacy["sample_rate"]),
+                    steps=int(result.privacy["steps"]),
                 )
             audit = yield from run_audit(
                 result.model,

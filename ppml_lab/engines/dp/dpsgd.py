@@ -215,14 +215,36 @@ def run_dp_sgd(
 
 
 def dp_sgd_train_fn(
-    model: ModelParams, *, noise_multiplier: float, clip_norm: float, n_classes: int
+    model: ModelParams,
+    *,
+    noise_multiplier: float,
+    clip_norm: float,
+    n_classes: int,
+    sample_rate: float,
+    steps: int,
 ) -> TrainFn:
-    """A ``train_fn(X, y, rng) -> model`` that trains exactly as :func:`run_dp_sgd` does.
+    """A ``train_fn(X, y, rng) -> model`` that trains as the audited :func:`run_dp_sgd` run did.
 
-    Same Poisson sampling (q = batch_size / n, round(1/q) steps per epoch), clipping and noise at
-    a *fixed* noise multiplier (the one the audited run used), so membership-inference shadow
-    models (LiRA) reproduce the private training procedure.
+    The run's privacy parameters are fixed, not recomputed from the rows a shadow model gets:
+    ``steps`` DP-SGD steps (the run's total, ``privacy["steps"]``) on Poisson(``sample_rate``)
+    batches (the run's q, ``privacy["sample_rate"]``) of whatever rows it is given, with the
+    run's clip norm and noise multiplier. A LiRA shadow on half of the attacker's pool therefore
+    pays exactly the target's privacy cost (same q, steps and sigma: the same accountant
+    epsilon), and every record is used q * steps times in expectation, as in the target; its
+    expected batch, q times its rows, is smaller than the target's. On the run's own training
+    rows it is the run's procedure (and replays a deterministic-noise run bit for bit).
     """
+    q = float(sample_rate)
+    total_steps = int(steps)
+    if not 0.0 < q <= 1.0:
+        raise ValueError(f"sample_rate must be in (0, 1], got {sample_rate}")
+    if total_steps < 1 or total_steps != steps:
+        raise ValueError(f"steps must be a positive integer, got {steps}")
+    # The engine draws its batches epoch by epoch (steps / epochs per call); drawing them in
+    # the same chunks keeps the generator's sequence, hence a replay, identical. (Any other
+    # split of the steps would train with the same distribution, just other draws.)
+    per_epoch, extra = divmod(total_steps, max(1, model.epochs))
+    chunks = [per_epoch + (1 if i < extra else 0) for i in range(max(1, model.epochs))]
 
     def train(
         X: np.ndarray,
@@ -233,13 +255,14 @@ def dp_sgd_train_fn(
         # The engine draws the initialisation from one generator and the batches and noise
         # from another; a shadow model may use one for both (``noise_rng=None``).
         noise_rng = rng if noise_rng is None else noise_rng
-        q, steps_per_epoch = poisson_schedule(len(y), model.batch_size)
         net = make_model(model, n_features=X.shape[1], n_classes=n_classes, rng=rng)
         x_sqnorms = np.einsum("ij,ij->i", X, X)
-        for _ in range(model.epochs):
+        for chunk in chunks:
+            if chunk == 0:
+                continue
             dp_sgd_epoch(
                 net, X, y, x_sqnorms,
-                sample_rate=q, steps=steps_per_epoch, clip_norm=clip_norm,
+                sample_rate=q, steps=chunk, clip_norm=clip_norm,
                 noise_std=noise_multiplier * clip_norm, learning_rate=model.learning_rate,
                 rng=noise_rng, l2=model.l2,
             )
