@@ -155,6 +155,8 @@ def _print_summary(doc: dict[str, Any]) -> None:
                 f"{a['tpr_at_1pct_fpr']:.3f}, empirical epsilon >= {a['epsilon_lower_bound']:.3g} "
                 f"({bound})"
             )
+        if audit.get("verdict"):
+            print(f"membership audit: {audit['verdict']}")
     for w in doc.get("warnings", []):
         print(f"warning: {w}")
 

@@ -482,11 +482,16 @@ def _audit_line(audit: Any) -> str:
             f"ε ≥ {_fmt(lower, 3) if lower is not None else '—'}"
         )
     eps = _number(audit.get("accountant_epsilon"))
+    ceiling = _number(audit.get("ceiling"))
     tail = (
         f" — proven upper bound ε = {eps:.3g}" if eps is not None
         else " — no privacy guarantee to compare with"
     )
+    if ceiling is not None:
+        tail += f"; this audit can show at most ε = {ceiling:.3g}"
+    verdict = audit.get("verdict")
     return (
-        f"Membership audit: {'; '.join(parts)}{tail} "
-        "<span style='color:#666'>(ROC curves in the <i>Membership audit</i> tab)</span>"
+        f"Membership audit: {'; '.join(parts)}{tail}"
+        + (f". {html.escape(str(verdict))}" if verdict else "")
+        + " <span style='color:#666'>(ROC curves in the <i>Membership audit</i> tab)</span>"
     )

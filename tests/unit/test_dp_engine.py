@@ -325,7 +325,7 @@ def test_public_bounds_and_categories_remove_the_preprocessing_warning():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not ADULT.exists(), reason="needs /work/shared/datasets/adult.csv")
+@pytest.mark.skipif(not ADULT.exists(), reason=f"needs the Adult data set; looked for {ADULT}")
 def test_adult_utility_close_to_non_private():
     frame = load_source(str(ADULT)).frame
     model = ModelParams(kind="logistic", epochs=20, batch_size=256, learning_rate=0.5)

@@ -292,7 +292,7 @@ def test_local_dp_on_adult_is_no_worse_than_the_majority_class():
 
     adult = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "adult.csv"
     if not adult.exists():
-        pytest.skip("the Adult data set is not on this machine")
+        pytest.skip(f"the Adult data set is not at {adult}")
     exp = experiment_from_dict(
         {"dataset": {"source": str(adult), "target": "income"},
          "model": {"epochs": 3, "batch_size": 256, "learning_rate": 0.5},

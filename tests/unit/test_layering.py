@@ -27,3 +27,21 @@ def test_the_rule_detects_an_offending_import(tmp_path: Path) -> None:
     assert QT_WIDGETS.search("from PySide6.QtWidgets import QWidget\n")
     assert QT_WIDGETS.search("from PySide6 import QtCore, QtWidgets\n")
     assert not QT_WIDGETS.search("from PySide6.QtGui import QPdfWriter\n")
+
+
+def test_no_test_or_source_file_refers_to_an_absolute_path() -> None:
+    """The Adult data and everything else are found relative to the repository."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"""["'](/work/|/root/|/home/|/tmp/)""")
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for folder in ("ppml_lab", "tests", "scripts", "resources")
+        for path in (root / folder).rglob("*")
+        if path.suffix in {".py", ".toml", ".sh"}
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert offenders == []
