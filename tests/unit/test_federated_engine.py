@@ -13,7 +13,6 @@ import pytest
 from dp_accounting.pld import pld_privacy_accountant
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
 
 from ppml_lab import cli
 from ppml_lab.data import prepare_dataset
@@ -29,7 +28,8 @@ from ppml_lab.models import ModelParams
 from ppml_lab.privacy import accounting
 
 LOGISTIC = ModelParams(kind="logistic", batch_size=32, learning_rate=0.1)
-KEY = secagg.KEY_BYTES + secagg.ID_BYTES  # a public key registered with the server, with its id
+KEY = secagg.KEY_BYTES + secagg.ID_BYTES  # a channel key registered with the server, with its id
+SHARE = secagg.SHARE_MESSAGE_BYTES  # two 16-byte shares and a 16-byte GCM tag
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +113,25 @@ def test_one_client_full_participation_equals_centralised_training(cancer, kind)
 # Secure aggregation
 
 
+def _secagg_bytes(n: int, dim: int, survivors: int, *, new_clients: int, new_pairs: int) -> tuple[int, int]:
+    """Secure-aggregation bytes of one completed round beyond the masked uploads (up, down).
+
+    Up: channel-key registration (36 B, once per client), the round's mask key (32 B), the
+    encrypted shares to the n - 1 peers (48 B each) and, from each survivor, one 16-byte share
+    per participant. Down: the roster (peer id and mask key, 36 B per peer), each peer's channel
+    key the first time (32 B), the relayed shares (48 B per peer) and the dropped ids (4 B each).
+    """
+    d = n - survivors
+    up = new_clients * KEY + n * secagg.KEY_BYTES + n * (n - 1) * SHARE + survivors * n * secagg.SHARE_BYTES
+    down = (
+        n * (n - 1) * (secagg.ID_BYTES + secagg.KEY_BYTES)
+        + new_pairs * secagg.KEY_BYTES
+        + n * (n - 1) * SHARE
+        + survivors * d * secagg.ID_BYTES
+    )
+    return up, down
+
+
 def test_secure_aggregation_gives_the_plain_model_and_counts_its_bytes(cancer):
     params = FederatedParams(clients=5, rounds=3, partition="dirichlet", alpha=0.5)
     plain, plain_events = run(cancer, LOGISTIC, params)
@@ -120,17 +139,27 @@ def test_secure_aggregation_gives_the_plain_model_and_counts_its_bytes(cancer):
     # Fixed point with 24 fractional bits: each summed value is exact up to 2^-25.
     np.testing.assert_allclose(secure.model.get_flat(), plain.model.get_flat(), atol=1e-6)
     assert metrics(events, "test_accuracy") == pytest.approx(metrics(plain_events, "test_accuracy"), abs=0.01)
-    # A masked upload is as large as a plain one (dim + 1 words of 8 bytes). Keys persist: each
-    # client registers its key once (36 B) and downloads each peer's key once (32 B); every
-    # round each downloads the participant list (4 B per peer). No dropout: no seeds.
+    # A masked upload is as large as a plain one (dim + 1 words of 8 bytes); the rest is the
+    # protocol: channel keys once, and every round mask keys, shares and unmasking shares.
     n, rounds = 5, 3
-    up_extra = n * KEY
-    down_extra = n * (n - 1) * secagg.KEY_BYTES + rounds * n * (n - 1) * secagg.ID_BYTES
+    dim = cancer.n_features + 2
+    up_extra = down_extra = 0
+    for r in range(rounds):
+        up, down = _secagg_bytes(n, dim, n, new_clients=n if r == 0 else 0, new_pairs=n * (n - 1) if r == 0 else 0)
+        up_extra += up
+        down_extra += down
     assert secure.overhead["bytes_up"] == plain.overhead["bytes_up"] + up_extra
     assert secure.overhead["bytes_down"] == plain.overhead["bytes_down"] + down_extra
     assert secure.overhead["secagg_overhead_bytes"] == up_extra + down_extra
     assert secure.overhead["bytes_sent"] - plain.overhead["bytes_sent"] == up_extra + down_extra
-    assert secure.overhead["secagg_seeds_revealed"] == 0
+    share_bytes = rounds * 2 * n * (n - 1) * SHARE
+    recovery = rounds * n * n * secagg.SHARE_BYTES
+    assert secure.overhead["secagg_share_bytes"] == share_bytes
+    assert secure.overhead["secagg_recovery_bytes"] == recovery
+    assert secure.overhead["secagg_key_bytes"] == up_extra + down_extra - share_bytes - recovery
+    # Every round the server rebuilds each survivor's self-mask seed: n secrets per round.
+    assert secure.overhead["secagg_seeds_revealed"] == rounds * n
+    assert secure.extra["secagg_aborted_rounds"] == []
     assert len(overheads(events, "secagg_seconds")) == rounds and secure.overhead["secagg_seconds"] > 0
 
 
@@ -140,9 +169,10 @@ def test_secure_aggregation_gives_the_plain_model_and_counts_its_bytes(cancer):
     dim=st.integers(1, 400),
     drop_share=st.floats(0.0, 1.0),
     log_scale=st.floats(-6.0, 6.0),
+    threshold=st.one_of(st.none(), st.integers(2, 12)),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_masked_sum_equals_plain_sum(n_clients, dim, drop_share, log_scale, seed):
+def test_masked_sum_equals_plain_sum(n_clients, dim, drop_share, log_scale, threshold, seed):
     rng = np.random.default_rng(seed)
     contributions = [
         Contribution(client=int(k), vector=rng.normal(0, 10.0**log_scale, dim), n_rows=int(rng.integers(0, 5000)))
@@ -150,48 +180,36 @@ def test_masked_sum_equals_plain_sum(n_clients, dim, drop_share, log_scale, seed
     ]
     dropped = [c.client for c in contributions[: int(drop_share * n_clients)]]
     survivors = [c for c in contributions if c.client not in dropped]
-    secure = SecureAggregation().collect(contributions, dropped, model_bytes=8 * dim, round_id=7)
+    secure = SecureAggregation(threshold=threshold).collect(contributions, dropped, model_bytes=8 * dim, round_id=7)
     plain = PlainTransport().collect(contributions, dropped, model_bytes=8 * dim, round_id=7)
-    exact = np.sum([c.vector for c in survivors], axis=0) if survivors else np.zeros(dim)
+    assert secure.survivors == plain.survivors == [c.client for c in survivors]
+    assert secure.dropped == plain.dropped == dropped
+    n, s = n_clients, len(survivors)
+    t = secagg.default_threshold(n) if threshold is None else threshold
+    masked = s * (dim + 1) * 8
+    assert plain.bytes_up == masked
+    if t > n:  # refused before any share is sent: only the keys went up
+        assert "needs at least" in secure.aborted and secure.bytes_up == n * KEY + n * secagg.KEY_BYTES
+        return
+    if s < t:  # the server cannot unmask: aborted, nothing applied
+        assert "fewer than the secure-aggregation threshold" in secure.aborted
+        assert not secure.total.any() and secure.n_rows_total == 0
+        assert secure.extra["secagg_seeds_revealed"] == 0
+        assert secure.bytes_up == masked + n * KEY + n * secagg.KEY_BYTES + n * (n - 1) * SHARE
+        return
+    assert secure.aborted == ""
+    exact = np.sum([c.vector for c in survivors], axis=0)
     # Each of the summed values is rounded to 2^-24 (error <= 2^-25); the rest is float64 noise.
-    tol = len(survivors) * 2.0**-25 + 1e-12 * np.abs(exact).max(initial=1.0) * max(1, len(survivors))
+    tol = s * 2.0**-25 + 1e-12 * np.abs(exact).max(initial=1.0) * max(1, s)
     assert np.abs(secure.total - exact).max(initial=0.0) <= tol
     np.testing.assert_allclose(secure.total, plain.total, rtol=0, atol=2 * tol)
     assert secure.n_rows_total == plain.n_rows_total == sum(c.n_rows for c in survivors)
-    assert secure.survivors == plain.survivors == [c.client for c in survivors]
-    assert secure.dropped == plain.dropped == dropped
-    # Bytes: the masked uploads that arrived, the key set-up, and the dropout recovery.
-    n, s, d = n_clients, len(survivors), len(dropped)
-    masked = s * (dim + 1) * 8
-    recovery_up = s * d * secagg.RECOVERY_BYTES_PER_SEED if s else 0
-    assert plain.bytes_up == masked
-    assert secure.bytes_up == masked + n * KEY + recovery_up
-    assert secure.extra["secagg_seeds_revealed"] == (s * d if s else 0)
-
-
-def test_a_masked_update_is_unrelated_to_the_update():
-    """What the server receives from one client looks uniform and does not follow the update."""
-    rng = np.random.default_rng(0)
-    clients = {k: secagg.SecAggClient(k, rng) for k in range(3)}  # seeded keys: a stable test
-    directory = {k: c.public_key_bytes() for k, c in clients.items()}
-    dim = 20_000
-    update = np.linspace(-1, 1, dim)
-    masked = clients[0].mask(update, directory, round_id=1)
-    as_unit = masked.astype(np.float64) / 2.0**64
-    # Uniform on [0, 1): Kolmogorov-Smirnov, every bit set half the time, no correlation with
-    # the update or its encoding.
-    assert stats.kstest(as_unit, "uniform").pvalue > 1e-4
-    bits = (masked[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)
-    assert np.abs(bits.mean(axis=0) - 0.5).max() < 5 * 0.5 / np.sqrt(dim)
-    assert abs(np.corrcoef(as_unit, update)[0, 1]) < 5 / np.sqrt(dim)
-    encoded = secagg.encode(update).astype(np.float64)
-    assert abs(np.corrcoef(as_unit, encoded)[0, 1]) < 5 / np.sqrt(dim)
-    # A constant update masks to the same distribution as a varying one (two-sample KS).
-    zero = clients[0].mask(np.zeros(dim), directory, round_id=2).astype(np.float64) / 2.0**64
-    assert stats.ks_2samp(as_unit, zero).pvalue > 1e-4
-    # The same update masked for another round looks entirely different.
-    again = clients[0].mask(update, directory, round_id=3)
-    assert np.mean(again == masked) < 1e-3
+    # Bytes: the masked uploads that arrived and the protocol's messages.
+    up, down = _secagg_bytes(n, dim + 1, s, new_clients=n, new_pairs=n * (n - 1))
+    assert secure.bytes_up == masked + up
+    assert secure.bytes_down == plain.bytes_down + down
+    assert secure.extra["secagg_overhead_bytes"] == up + down
+    assert secure.extra["secagg_seeds_revealed"] == n
 
 
 def test_an_update_beyond_the_fixed_point_range_is_refused_not_clipped():
@@ -207,12 +225,14 @@ def test_an_update_beyond_the_fixed_point_range_is_refused_not_clipped():
 
 
 def test_dropouts_happen_after_masking_and_are_recovered_and_reported(cancer, monkeypatch):
-    params = FederatedParams(clients=8, rounds=4, dropout_rate=0.3)
+    params = FederatedParams(clients=8, rounds=4, dropout_rate=0.15)
     plain, plain_events = run(cancer, LOGISTIC, params)
     secure, events, rec = run_recorded(monkeypatch, cancer, LOGISTIC, replace(params, secure_aggregation=True))
     dropped = metrics(events, "clients_dropped")
     assert sum(dropped) > 0 and dropped == metrics(plain_events, "clients_dropped")
     assert secure.overhead["clients_dropped"] == sum(dropped)
+    # At most 3 of 8 dropped in every round: the majority threshold (5) was always met.
+    assert max(dropped) <= 3 and secure.extra["secagg_aborted_rounds"] == []
     np.testing.assert_allclose(secure.model.get_flat(), plain.model.get_flat(), atol=1e-6)
     seeds = recovery = 0
     messages = [m for m in logs(events) if "dropped out" in m]
@@ -220,26 +240,53 @@ def test_dropouts_happen_after_masking_and_are_recovered_and_reported(cancer, mo
         # A dropped client trained and masked a real update; only its upload was lost.
         assert len(gone) == n_gone and set(gone) <= {c.client for c in contributions}
         assert all(np.any(c.vector != 0) for c in contributions if c.client in gone)
-        survivors = len(contributions) - len(gone)
-        seeds += survivors * len(gone)
-        recovery += survivors * len(gone) * (secagg.RECOVERY_BYTES_PER_SEED + secagg.ID_BYTES)
+        n = len(contributions)
+        survivors = n - len(gone)
+        seeds += n  # each survivor's self-mask seed, each dropped client's mask-key seed
+        recovery += survivors * n * secagg.SHARE_BYTES + survivors * len(gone) * secagg.ID_BYTES
         if gone:
-            assert any(f"{len(gone)} of {len(contributions)} selected clients dropped out" in m for m in messages)
-    assert secure.overhead["secagg_seeds_revealed"] == seeds > 0
+            (message,) = [m for m in messages if f"{len(gone)} of {n} selected clients dropped out" in m]
+            assert f"survivors' Shamir shares, {survivors * len(gone)} shares in all" in message
+            assert "self-mask seeds stay secret" in message
+    assert secure.overhead["secagg_seeds_revealed"] == seeds
     assert secure.overhead["secagg_recovery_bytes"] == recovery
     assert len(messages) == sum(1 for d in dropped if d)
 
 
-def test_single_survivor_rounds_are_flagged(cancer):
-    params = FederatedParams(clients=2, rounds=6, dropout_rate=0.5, secure_aggregation=True)
-    result, events = run(cancer, LOGISTIC, params)
-    lone = result.extra["single_survivor_rounds"]
-    assert lone
+def test_below_threshold_round_is_aborted_with_a_plain_message(cancer, monkeypatch):
+    # Two clients per round, threshold 2 (a majority of 2): a round where one drops is aborted.
+    params = FederatedParams(clients=2, rounds=8, dropout_rate=0.4, secure_aggregation=True)
+    result, events, rec = run_recorded(monkeypatch, cancer, LOGISTIC, params)
+    aborted = result.extra["secagg_aborted_rounds"]
+    dropped = metrics(events, "clients_dropped")
+    assert aborted and aborted == [r + 1 for r, d in enumerate(dropped) if d > 0]
     warnings = logs(events, "warning")
-    assert sum("masking protected nothing" in w for w in warnings) == len(lone)
-    # One client per round by design: said once, before the first round.
-    _, events = run(cancer, LOGISTIC, FederatedParams(clients=4, rounds=1, client_fraction=0.25, secure_aggregation=True))
-    assert any("one client per round" in w for w in logs(events, "warning"))
+    for r in aborted:
+        (message,) = [w for w in warnings if w.startswith(f"round {r}: ")]
+        assert "fewer than the secure-aggregation threshold of 2" in message
+        assert "the round was aborted: no update was applied" in message
+    # No update in an aborted round: the model (and so the test loss) did not move.
+    loss = metrics(events, "test_loss")
+    assert all(loss[r - 1] == loss[r - 2] for r in aborted if r > 1)
+    assert len(loss) == params.rounds  # the run went on
+    # An aborted round revealed nothing, so it is not a "masking protected nothing" round.
+    assert not result.extra["single_survivor_rounds"]
+    assert not any("masking protected nothing" in w for w in warnings)
+    # The plain transport applies every round: the models differ.
+    plain, _ = run(cancer, LOGISTIC, replace(params, secure_aggregation=False))
+    assert not np.allclose(plain.model.get_flat(), result.model.get_flat())
+
+
+def test_single_survivor_rounds_are_flagged(cancer):
+    # One client per round: threshold 1, the sum IS that client's update (said once, before the
+    # first round, and per round).
+    params = FederatedParams(clients=4, rounds=3, client_fraction=0.25, secure_aggregation=True)
+    result, events = run(cancer, LOGISTIC, params)
+    assert result.extra["single_survivor_rounds"] == [1, 2, 3]
+    assert result.extra["secagg_aborted_rounds"] == []
+    warnings = logs(events, "warning")
+    assert sum("masking protected nothing" in w for w in warnings) == 3
+    assert any("one client per round" in w for w in warnings)
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,10 +316,14 @@ def test_client_level_dp_epsilon_matches_dp_accounting(cancer):
     for rnd in (2, 5):
         exact = accounting.epsilon_for(noise_multiplier=sigma, sample_rate=0.3, steps=rnd, delta=p["delta"])
         assert exact <= eps[rnd - 1] <= exact * 1.02
-    # Under secure aggregation the server adds the same noise to the same (decoded) sum.
-    secure, _ = run(cancer, LOGISTIC, replace(params, secure_aggregation=True))
-    np.testing.assert_allclose(secure.model.get_flat(), result.model.get_flat(), atol=1e-6)
+    # Under secure aggregation the server adds the same noise to the same (decoded) sum: with the
+    # same (seeded, test-only) noise and sampling, the models agree.
+    seeded = replace(params, deterministic_noise=True)
+    plain_seeded, _ = run(cancer, LOGISTIC, seeded)
+    secure, _ = run(cancer, LOGISTIC, replace(seeded, secure_aggregation=True))
+    np.testing.assert_allclose(secure.model.get_flat(), plain_seeded.model.get_flat(), atol=1e-6)
     assert secure.privacy["epsilon"] == p["epsilon"]
+    assert secure.extra["secagg_aborted_rounds"] == []
 
 
 # --------------------------------------------------------------------------------------------
@@ -362,7 +413,11 @@ def test_local_test_accuracy_per_client(cancer):
 
 
 def test_same_seed_same_model(cancer):
-    params = FederatedParams(clients=6, rounds=3, client_fraction=0.5, dropout_rate=0.2, epsilon=5.0)
+    # DP noise and client sampling come from the OS unless deterministic (not private) noise is
+    # asked for; the split, the dropouts and the training always follow the seed.
+    params = FederatedParams(
+        clients=6, rounds=3, client_fraction=0.5, dropout_rate=0.2, epsilon=5.0, deterministic_noise=True
+    )
     a, _ = run(cancer, LOGISTIC, params, seed=1)
     b, _ = run(cancer, LOGISTIC, params, seed=1)
     c, _ = run(cancer, LOGISTIC, params, seed=2)
@@ -387,6 +442,10 @@ def test_same_seed_same_model(cancer):
         (dict(clients=10, client_fraction=0.0), "client_fraction must be above 0"),
         (dict(clients=10, dropout_rate=1.0), "dropout_rate"),
         (dict(clients=10, rounds=0), "rounds"),
+        (dict(clients=10, secure_aggregation=True, secagg_threshold=11), "secagg_threshold 11 is more than the 10 clients that take part in each round"),
+        (dict(clients=10, client_fraction=0.5, secure_aggregation=True, secagg_threshold=6), "more than the 5 clients that take part in each round"),
+        (dict(clients=10, client_fraction=0.5, epsilon=1.0, secure_aggregation=True, secagg_threshold=11), "more than the 10 clients that exist"),
+        (dict(clients=10, secure_aggregation=True, secagg_threshold=1), "secagg_threshold must be at least 2"),
     ],
 )
 def test_bad_settings_give_a_plain_message(cancer, params, message):
@@ -402,6 +461,8 @@ def test_bad_settings_give_a_plain_message(cancer, params, message):
         ("epsilon = 1.0\ndelta = 0.2", ("delta", "10 clients", "must be below 1/10")),
         ("epsilon = 0.0", ("epsilon", "out of range")),
         ("client_fraction = 0.01", ("selects 0.1 clients per round",)),
+        ("secure_aggregation = true\nsecagg_threshold = 20", ("secagg_threshold 20", "take part in each round")),
+        ("secure_aggregation = true\nsecagg_threshold = 1", ("secagg_threshold", "out of range")),
     ],
 )
 def test_bad_settings_exit_2_with_one_line(tmp_path, capsys, pattern, fragments):

@@ -74,7 +74,7 @@ def make_transport(params: FederatedParams) -> Transport:
     if params.secure_aggregation:
         from ppml_lab.engines.federated.secagg_transport import SecureAggregation
 
-        return SecureAggregation()
+        return SecureAggregation(threshold=params.secagg_threshold)
     return PlainTransport()
 
 
@@ -114,6 +114,12 @@ def check_params(params: FederatedParams, *, n_train: int) -> None:
         )
     if params.epsilon is not None and not params.update_clip > 0:
         raise ValueError(f"update_clip must be greater than 0 (got {params.update_clip:g})")
+    t = params.secagg_threshold
+    if params.secure_aggregation and t is not None and t < 2:
+        raise ValueError(
+            f"secagg_threshold must be at least 2 (got {t}): with 1, every piece of a client's "
+            "mask secrets IS the secret. Leave it empty for a majority of each round's clients."
+        )
 
 
 def check_clients(params: FederatedParams, n_clients: int) -> None:
@@ -127,6 +133,18 @@ def check_clients(params: FederatedParams, n_clients: int) -> None:
             + (" on average" if params.epsilon is not None else "")
             + f", fewer than one; raise it to at least {least:.3g} or use more clients."
         )
+    t = params.secagg_threshold
+    if params.secure_aggregation and t is not None:
+        # With client-level DP the number per round is random: only the total bounds it.
+        per_round = n_clients if params.epsilon is not None else max(1, int(round(expected)))
+        if t > per_round:
+            raise ValueError(
+                f"secagg_threshold {t} is more than the {per_round} clients that "
+                + ("exist, " if params.epsilon is not None else "take part in each round, ")
+                + "so no round could ever be unmasked; lower it to at most "
+                f"{per_round} (empty = a majority of each round's clients) or select more "
+                "clients per round."
+            )
     if params.epsilon is not None and params.delta is not None:
         if not 0.0 < params.delta < 1.0 / n_clients:
             raise ValueError(
@@ -273,6 +291,7 @@ def run_federated(
     engine_seconds = 0.0
     dropped_total = 0
     lone_rounds: list[int] = []
+    aborted_rounds: list[int] = []  # secure aggregation: fewer uploads than the threshold
     transport_totals: dict[str, float] = {}
     metrics: dict[str, float] = {}
     round_times: list[float] = []
@@ -310,7 +329,11 @@ def run_federated(
         drops = drop_rng.random(len(selected)) < params.dropout_rate
         dropped = [int(k) for k, d in zip(selected, drops) if d]
         report = transport.collect(contributions, dropped, model_bytes=model_bytes, round_id=rnd)
-        if report.survivors or dp:  # with DP the noisy (possibly empty) sum is released anyway
+        # A secure-aggregation round with fewer uploads than the threshold cannot be unmasked.
+        aborted = getattr(report, "aborted", "")
+        if aborted:
+            aborted_rounds.append(rnd)
+        elif report.survivors or dp:  # with DP the noisy (possibly empty) sum is released anyway
             global_flat = global_flat + strategy.combine(report.total, report.n_rows_total)
             net.set_flat(global_flat)
         t_round = time.perf_counter() - t0
@@ -326,21 +349,25 @@ def run_federated(
         if local_test:
             accs = [accuracy(net, X, y) for X, y in local_test if len(y)]
             yield Metric(step=rnd, name="local_test_accuracy_mean", value=float(np.mean(accs)))
-        if dropped:
+        if aborted:
+            yield Log(message=aborted, level="warning", step=rnd)
+        elif dropped:
             yield Log(
                 message=f"round {rnd}: {len(dropped)} of {len(selected)} selected clients dropped out "
                 "after training; the round went on with the other "
                 f"{len(report.survivors)}"
                 + (
-                    f" (their masks were removed with {len(report.survivors) * len(dropped)} "
-                    "pairwise seeds revealed by the survivors)"
+                    " (the server rebuilt each dropped client's one-round mask key from the "
+                    f"survivors' Shamir shares, {len(report.survivors) * len(dropped)} shares in "
+                    "all, and removed its pairwise masks; their self-mask seeds stay secret, so an "
+                    "upload of theirs arriving late would still be unreadable)"
                     if params.secure_aggregation and report.survivors
                     else ""
                 ),
                 level="info",
                 step=rnd,
             )
-        if params.secure_aggregation and len(report.survivors) == 1:
+        if params.secure_aggregation and not aborted and len(report.survivors) == 1:
             lone_rounds.append(rnd)
             if len(lone_rounds) <= _LONE_ROUND_WARNINGS:
                 yield Log(
@@ -374,6 +401,8 @@ def run_federated(
         "round_seconds": round_times,
         "single_survivor_rounds": lone_rounds,
     }
+    if params.secure_aggregation:
+        extra["secagg_aborted_rounds"] = aborted_rounds
     if local_test:
         extra["local_test_accuracy"] = [
             accuracy(net, X, y) if len(y) else None for X, y in local_test

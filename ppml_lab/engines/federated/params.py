@@ -54,8 +54,21 @@ class FederatedParams:
     )
     secure_aggregation: bool = param(
         False, label="Secure aggregation",
-        help="Clients mask their updates with pairwise secrets that cancel in the sum, so the "
-        "server only ever sees the total, never one client's update.",
+        help="Clients mask their updates with secrets that cancel in the sum, so the server only "
+        "ever sees the total, never one client's update.",
+    )
+    secagg_threshold: int | None = param(
+        None, label="Secure-aggregation threshold", minimum=2, maximum=1000, advanced=True,
+        help="With secure aggregation: how many of a round's clients must deliver their update "
+        "for the server to unmask the sum; a round with fewer is skipped (no update, the run goes "
+        "on). Each client's two mask secrets are cut into pieces handed to the other clients, and "
+        "the server needs this many pieces to rebuild one: the secret that hides a client that "
+        "delivered, or the one that undoes a dropped client's masks, never both. Empty = a "
+        "majority of the round's clients. Why a majority: an honest client answers 'delivered' or "
+        "'dropped' for each client once, so two groups that must each have more than half of the "
+        "clients always share a client, and even a server that tells some clients 'X dropped' and "
+        "others 'X delivered' cannot collect enough pieces of both of X's secrets. A lower value "
+        "tolerates more dropouts but loses that guarantee.",
     )
     dropout_rate: float = param(
         0.0, label="Dropout rate", minimum=0.0, maximum=0.9,
