@@ -97,6 +97,8 @@ def _federated_hints(values: Mapping[str, Any]) -> FormHints:
         disabled["clients"] = (
             "the 'column' split makes one client per value of the client column"
         )
+    if not values.get("secure_aggregation"):
+        disabled["secagg_threshold"] = "only with secure aggregation"
     if values.get("strategy", "fedavg") != "fedprox":
         disabled["mu"] = "only the FedProx strategy has a proximal term mu"
     if values.get("epsilon") is None:
@@ -115,6 +117,7 @@ def _federated_hints(values: Mapping[str, Any]) -> FormHints:
             "epsilon": "off: no client-level DP",
             "delta": "auto: 1/(10 × clients)",
             "partition_column": "choose a column…",
+            "secagg_threshold": "auto: a majority of each round's clients",
         },
         notes=notes,
     )

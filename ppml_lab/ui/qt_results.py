@@ -46,8 +46,9 @@ COST_LABELS = {
     "secagg_seconds": "masking time",
     "secagg_overhead_bytes": "masking overhead",
     "secagg_key_bytes": "key exchange",
-    "secagg_recovery_bytes": "dropout recovery",
-    "secagg_seeds_revealed": "seeds revealed",
+    "secagg_share_bytes": "encrypted secret shares",
+    "secagg_recovery_bytes": "unmasking shares",
+    "secagg_seeds_revealed": "mask secrets rebuilt",
     "clients_dropped": "clients dropped out",
     "time_ratio": "time vs baseline",
 }

@@ -30,9 +30,11 @@ class FederatedEngine:
     does_not_protect: ClassVar[str] = (
         "Without DP, model updates can leak information about the rows behind them (gradient "
         "inversion, membership inference), and the final model is as revealing as a centrally "
-        "trained one. Secure aggregation assumes an honest-but-curious server that does not "
-        "collude with clients; it hides nothing in a round where only one update arrives (and with "
-        "two, each client can work out the other's from the new model)."
+        "trained one. Secure aggregation hides each update but not the round's sum: it hides "
+        "nothing in a round where only one update arrives (and with two, each client can work "
+        "out the other's from the new model); it does not hold against a server colluding with "
+        "as many clients as the threshold, or a server that swaps public keys or invents "
+        "clients (there are no signatures), and nothing stops a client from sending garbage."
     )
     Params: ClassVar[type] = FederatedParams
 
