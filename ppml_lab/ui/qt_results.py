@@ -46,7 +46,7 @@ COST_LABELS = {
     "secagg_seconds": "masking time",
     "secagg_overhead_bytes": "masking overhead",
     "secagg_key_bytes": "key exchange",
-    "secagg_share_bytes": "encrypted secret shares",
+    "secagg_share_bytes": "encrypted shares",
     "secagg_recovery_bytes": "unmasking shares",
     "secagg_seeds_revealed": "mask secrets rebuilt",
     "clients_dropped": "clients dropped out",
