@@ -15,15 +15,20 @@ def register(engine: Engine) -> Engine:
     return engine
 
 
+#: The discovery list: the module of every built-in pattern, one line each. A new pattern is a
+#: package under ``ppml_lab/engines/`` that registers its engine, plus one line here.
+ENGINE_MODULES: tuple[str, ...] = (
+    "ppml_lab.engines.baseline",
+    "ppml_lab.engines.dp",
+    "ppml_lab.engines.federated",
+)
+
+
 def _load_builtin() -> None:
     # Import for the side effect of registration; each module registers its engine.
     import importlib
 
-    for module in (
-        "ppml_lab.engines.baseline",
-        "ppml_lab.engines.dp",
-        "ppml_lab.engines.federated",
-    ):
+    for module in ENGINE_MODULES:
         importlib.import_module(module)
 
 
