@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtWidgets import QApplication
+
+from ppml_lab._resources import style_sheet
 
 ORGANIZATION = "PPML Lab"
 ORGANIZATION_DOMAIN = "ppml-lab.org"
 APPLICATION = "PPML Lab"
 
-#: The style sheet, next to the package in a source checkout (``resources/style``).
-STYLE_DIRS = (
-    Path(__file__).resolve().parents[2] / "resources" / "style",
-    Path(__file__).resolve().parents[1] / "resources" / "style",
-)
-
 
 def load_style_sheet() -> str:
-    """The application style sheet, or "" when the resources are not installed."""
-    for folder in STYLE_DIRS:
-        qss = folder / "ppml_lab.qss"
-        if qss.is_file():
-            try:
-                return qss.read_text(encoding="utf-8")
-            except OSError:
-                return ""
-    return ""
+    """The application style sheet (``ppml_lab/resources/style``), or "" when it is missing."""
+    try:
+        return style_sheet()
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def configure_application(app: QApplication) -> None:

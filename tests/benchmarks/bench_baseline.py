@@ -1,7 +1,7 @@
 """Benchmark: the plaintext baseline on Adult against scikit-learn's LogisticRegression.
 
 Run with ``python tests/benchmarks/bench_baseline.py [--repeat N]``. Both are timed in this one
-run on the same prepared split (the settings of resources/experiments/adult_baseline.toml:
+run on the same prepared split (the settings of ppml_lab/resources/experiments/adult_baseline.toml:
 logistic, batch 256, learning rate 0.5, 10 epochs, seed 0); the best of ``--repeat`` runs is
 reported, which is the least disturbed by other load. The engine time includes the per-epoch
 evaluation on the training and test sets that the GUI plots; the pure training time is shown too.
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-EXPERIMENT = REPO / "resources/experiments/adult_baseline.toml"
+EXPERIMENT = REPO / "ppml_lab/resources/experiments/adult_baseline.toml"
 
 
 def main() -> None:

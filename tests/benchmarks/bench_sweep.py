@@ -47,7 +47,7 @@ TARGETS = {1.0: 1.0, 0.3: 2.5}  # epsilon -> allowed accuracy loss in points
 
 def adult_experiment(*, epochs: int = 20, learning_rate: float = 0.5, clip_norm: float = 1.0):
     """The Adult baseline experiment file switched to DP-SGD (the file is not modified)."""
-    exp = load_experiment(ROOT / "resources" / "experiments" / "adult_baseline.toml")
+    exp = load_experiment(ROOT / "ppml_lab" / "resources" / "experiments" / "adult_baseline.toml")
     if not Path(exp.dataset.source).exists():  # its relative source did not resolve from here
         exp = replace(exp, dataset=replace(exp.dataset, source=str(ADULT)))
     exp = replace(exp, model=replace(exp.model, epochs=epochs, learning_rate=learning_rate))

@@ -49,7 +49,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: 
 
 
 def test_breast_cancer_run_writes_the_results_document(tmp_path):
-    experiment = REPO / "resources/experiments/breast_cancer_baseline.toml"
+    experiment = REPO / "ppml_lab/resources/experiments/breast_cancer_baseline.toml"
     out = tmp_path / "results" / "run.json"
     result = ppml("run", str(experiment), "--json", str(out), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -73,7 +73,7 @@ def test_breast_cancer_run_writes_the_results_document(tmp_path):
 
 
 def test_set_overrides_a_key(tmp_path):
-    experiment = REPO / "resources/experiments/breast_cancer_baseline.toml"
+    experiment = REPO / "ppml_lab/resources/experiments/breast_cancer_baseline.toml"
     out = tmp_path / "three.json"
     result = ppml("run", str(experiment), "--set", "model.epochs=3", "--json", str(out), "-q", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -160,6 +160,6 @@ def test_unknown_pattern(tmp_path):
 
 def test_set_on_a_value_that_is_not_a_section(tmp_path):
     # Regression: `--set name.x=1` crashed with a TypeError traceback and exit code 1.
-    experiment = REPO / "resources/experiments/breast_cancer_baseline.toml"
+    experiment = REPO / "ppml_lab/resources/experiments/breast_cancer_baseline.toml"
     result = ppml("run", str(experiment), "--set", "name.x=1", cwd=tmp_path)
     assert_one_line_error(result, "'name' is a single value")

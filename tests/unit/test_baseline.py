@@ -32,7 +32,7 @@ def cancer():
 def adult():
     if not ADULT.exists():
         pytest.skip(f"the Adult data set is not at {ADULT}")
-    experiment = load_experiment(REPO / "resources/experiments/adult_baseline.toml")
+    experiment = load_experiment(REPO / "ppml_lab/resources/experiments/adult_baseline.toml")
     assert Path(experiment.dataset.source) == ADULT.resolve()
     return experiment, prepare_data(experiment)
 

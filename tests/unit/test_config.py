@@ -61,7 +61,7 @@ def test_save_load_round_trip(tmp_path, suffix):
 
 def test_round_trip_of_the_shipped_experiments(tmp_path):
     for name in ("breast_cancer_baseline.toml", "adult_baseline.toml"):
-        exp = load_experiment(REPO / "resources/experiments" / name)
+        exp = load_experiment(REPO / "ppml_lab/resources/experiments" / name)
         save_experiment(exp, tmp_path / name)
         assert load_experiment(tmp_path / name) == exp
 

@@ -1,4 +1,4 @@
-"""Every experiment file shipped in resources/experiments loads, and the small ones run."""
+"""Every experiment file shipped in ppml_lab/resources/experiments loads, and the small ones run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from ppml_lab.experiments.config import load_experiment
 from ppml_lab.experiments.runner import drive, run_experiment
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "resources" / "experiments").glob("*.toml"))
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "ppml_lab" / "resources" / "experiments").glob("*.toml"))
 
 
 def test_there_are_examples_for_each_pattern():
