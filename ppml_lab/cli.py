@@ -132,9 +132,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(doc: dict[str, Any]) -> None:
+    from ppml_lab.engines.registry import REFERENCE
+
     final, base = doc.get("final", {}), doc.get("baseline", {})
     parts = [f"{doc['experiment']['pattern']['name']}: test accuracy {final.get('test_accuracy', float('nan')):.4f}"]
-    if doc["experiment"]["pattern"]["name"] != "baseline" and "test_accuracy" in base:
+    if doc["experiment"]["pattern"]["name"] != REFERENCE and "test_accuracy" in base:
         parts.append(f"plaintext {base['test_accuracy']:.4f}")
     priv = doc.get("privacy") or {}
     if "epsilon" in priv:

@@ -8,7 +8,7 @@ Engines check the cancel token between yields, so any run can be stopped within 
 from __future__ import annotations
 
 import threading
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -72,13 +72,14 @@ EngineRun = Generator[Event, None, EngineResult]
 
 
 class Engine(Protocol):
-    """What every pattern engine provides.
+    """What every pattern engine provides (subclass :class:`~ppml_lab.engines.contract.EngineBase`
+    for the defaults).
 
-    ``Params`` is a parameter dataclass declared with :func:`ppml_lab.engines.params.param`.
-    ``protects`` and ``does_not_protect`` are plain-language sentences for the UI and reports.
-    An engine may also define ``validate(data, model, params)``, raising ValueError with what to
-    change; the runner calls it before training the plaintext reference, so a refused run
-    costs nothing.
+    ``Params`` is a parameter dataclass declared with :func:`ppml_lab.params.param`.
+    ``protects`` and ``does_not_protect`` are plain-language sentences for the UI and reports;
+    ``labels`` names the engine's own metric and cost kinds. The contract methods
+    (``available``, ``plan``, ``form_rules``, ``model_rules``, ``validate``, ``guarantee``) are
+    described in :mod:`ppml_lab.engines.contract`.
     """
 
     name: ClassVar[str]
@@ -87,6 +88,22 @@ class Engine(Protocol):
     protects: ClassVar[str]
     does_not_protect: ClassVar[str]
     Params: ClassVar[type]
+    labels: ClassVar[Mapping[str, Any]]
+    sweepable: ClassVar[bool]
+
+    def available(self) -> str | None: ...
+
+    def plan(self, model: Any, params: Any, data: Any = None) -> Any: ...
+
+    def form_rules(self, values: Mapping[str, Any]) -> Any: ...
+
+    def model_rules(self, pattern_values: Mapping[str, Any], model_values: Mapping[str, Any]) -> Any: ...
+
+    def validate(self, data: Any, model: Any, params: Any) -> None: ...
+
+    def guarantee(self, params: Any, result: Any, *, n_train: int | None = None) -> Any: ...
+
+    def label_for(self, kind: str) -> Any: ...
 
     def run(
         self,

@@ -15,6 +15,7 @@ from ppml_lab.data import PreparedData
 from ppml_lab.engines.audit import AUDIT_HELP, run_audit
 from ppml_lab.engines.base import CancelToken, EngineResult, EngineRun
 from ppml_lab.engines.common import evaluate, metric_events
+from ppml_lab.engines.contract import EngineBase, Guarantee
 from ppml_lab.engines.events import Overhead, Progress
 from ppml_lab.engines.registry import register
 from ppml_lab.models import ModelParams, make_model, sgd_epoch
@@ -35,7 +36,7 @@ class BaselineParams:
     )
 
 
-class BaselineEngine:
+class BaselineEngine(EngineBase):
     name: ClassVar[str] = "baseline"
     label: ClassVar[str] = "Plaintext baseline"
     description: ClassVar[str] = (
@@ -48,6 +49,20 @@ class BaselineEngine:
         "was in the training data."
     )
     Params: ClassVar[type] = BaselineParams
+
+    def guarantee(
+        self, params: BaselineParams, result: EngineResult | None, *, n_train: int | None = None
+    ) -> Guarantee:
+        diagnostics = (
+            ("the membership audit (extra.audit), which attacks the model with the training "
+             "rows",) if params.audit else ()
+        )
+        return Guarantee(
+            protects=self.protects,
+            adversary="nobody: the model and whoever trains it see every record",
+            not_protected=(self.does_not_protect,),
+            diagnostics=diagnostics,
+        )
 
     def run(
         self,

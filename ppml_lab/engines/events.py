@@ -68,3 +68,13 @@ class Artifact:
 
 
 Event = Metric | Progress | Overhead | BudgetSpent | Log | Artifact
+
+#: Artifact name of a "rows per data owner" chart, any pattern with parties may send it. Payload::
+#:
+#:     {"party": "client",                      # what one owner is called (singular)
+#:      "parties": [{"label": "client 1", "rows": 120, "class_counts": [100, 20]}, ...],
+#:      "class_names": ["<=50K", ">50K"],
+#:      "empty": [4, 7],                         # 1-based numbers of owners with no rows
+#:      "named": False,                          # True: the labels mean something (sites)
+#:      "description": "..."}                    # the chart's tooltip
+ROWS_PER_PARTY = "rows_per_party"

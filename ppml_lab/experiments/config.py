@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ppml_lab.data import DEFAULT_SOURCE, PreprocessOptions, is_builtin
-from ppml_lab.engines.registry import get_engine
+from ppml_lab.engines.registry import REFERENCE, get_engine
 from ppml_lab.models import ModelParams
 from ppml_lab.params import ParamError, describe, from_mapping, to_mapping
 
@@ -99,7 +99,7 @@ class Experiment:
     description: str = ""
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
     model: ModelParams = field(default_factory=ModelParams)
-    pattern: str = "baseline"
+    pattern: str = REFERENCE
     params: Any = None
 
     def __post_init__(self) -> None:
@@ -211,7 +211,7 @@ def experiment_from_dict(
     except ParamError as exc:
         raise ConfigError(str(exc)) from None
     pat = _table(doc.get("pattern", {}), where, "[pattern]")
-    pattern_name = pat.pop("name", "baseline")
+    pattern_name = pat.pop("name", REFERENCE)
     try:
         engine = get_engine(str(pattern_name))
     except ValueError as exc:

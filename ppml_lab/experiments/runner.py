@@ -10,7 +10,7 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -19,12 +19,12 @@ from ppml_lab import __version__
 from ppml_lab.data import PreparedData, load_source, prepare_dataset
 from ppml_lab.data.source import LoadedTable
 from ppml_lab.engines.base import Cancelled, CancelToken, EngineResult
+from ppml_lab.engines.contract import Guarantee
 from ppml_lab.engines.events import Event, Log, Progress
-from ppml_lab.engines.registry import get_engine
+from ppml_lab.engines.registry import REFERENCE, get_engine
 from ppml_lab.experiments.config import Experiment
 from ppml_lab.experiments.history import History
 from ppml_lab.models import ModelParams
-from ppml_lab.privacy import translator
 
 
 @dataclass(kw_only=True)
@@ -44,10 +44,14 @@ class RunResult:
         if "seconds" in overhead and self.baseline.get("seconds"):
             overhead["time_ratio"] = overhead["seconds"] / self.baseline["seconds"]
         warnings = list(dict.fromkeys(er.warnings + self.history.warnings()))
-        privacy = with_scope(er.privacy, has_reference=bool(self.baseline)
-                             and self.experiment.pattern != "baseline")
-        words = plain_words(privacy, self.data.n_train)
-        if words:
+        guarantee = self.guarantee()
+        privacy = dict(er.privacy)
+        if guarantee.covers:
+            privacy["covers"] = guarantee.covers
+            privacy["diagnostics"] = list(guarantee.diagnostics)
+            privacy["diagnostics_notice"] = diagnostics_notice(guarantee)
+        words = guarantee.sentences()
+        if words and guarantee.has_epsilon:
             privacy["in_plain_words"] = words
         return _jsonable(
             {
@@ -69,6 +73,11 @@ class RunResult:
                 "final": er.final,
                 "baseline": self.baseline,
                 "privacy": privacy,
+                "protection": {
+                    **guarantee.to_dict(),
+                    "diagnostics_notice": diagnostics_notice(guarantee),
+                    "in_plain_words": words,
+                },
                 "overhead": overhead,
                 "warnings": warnings,
                 "extra": er.extra,
@@ -82,54 +91,37 @@ class RunResult:
         )
 
 
-def with_scope(privacy: dict[str, Any], *, has_reference: bool) -> dict[str, Any]:
-    """``privacy`` plus what the run's own results compute outside its protection.
+    def guarantee(self) -> Guarantee:
+        """What this run protected (the engine's guarantee, with the runner's own diagnostics).
 
-    An engine says what its guarantee covers (``covers``) and which of its outputs are
-    diagnostics computed on the private data without noise (``diagnostics``); the runner adds
-    its own (the non-private reference, the exact row counts) and one plain sentence,
-    ``diagnostics_notice``, saying who may see them. A run without ``covers`` (the baseline,
-    which protects nothing) is returned unchanged.
-    """
-    out = dict(privacy)
-    if "covers" not in out:
-        return out
-    items = list(out.get("diagnostics") or [])
-    if has_reference:
-        items.append("the non-private reference (baseline.*), trained on the same rows without "
-                     "protection")
-    items.append("the exact numbers of rows and classes (dataset.*)")
-    out["diagnostics"] = items
-    out["diagnostics_notice"] = diagnostics_notice(str(out["covers"]), items)
-    return out
+        The engine says what its protection covers and which of its outputs are diagnostics
+        computed on the private data without it; the runner adds its own: the non-private
+        reference and the exact row counts.
+        """
+        engine = get_engine(self.experiment.pattern)
+        g = engine.guarantee(
+            self.experiment.params, self.engine_result, n_train=self.data.n_train
+        )
+        if not g.covers:
+            return g  # the reference protects nothing, so nothing is "outside" it
+        extra = []
+        if self.baseline and self.experiment.pattern != REFERENCE:
+            extra.append("the non-private reference (baseline.*), trained on the same rows "
+                          "without protection")
+        extra.append("the exact numbers of rows and classes (dataset.*)")
+        return replace(g, diagnostics=(*g.diagnostics, *extra))
 
 
-def diagnostics_notice(covers: str, items: list[str]) -> str:
-    """One sentence: what the protection covers, and who may see the rest."""
-    names = [item.split(" (")[0] for item in items]
+def diagnostics_notice(guarantee: Guarantee) -> str:
+    """One sentence: what the protection covers, and who may see the rest ("" if nothing)."""
+    if not guarantee.covers or not guarantee.diagnostics:
+        return ""
+    names = [item.split(" (")[0] for item in guarantee.diagnostics]
     listed = ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
     return (
-        f"The protection covers {covers}. Not covered: {listed} are computed from the private "
-        "training data without protection; show them only to people who may see that data "
-        "itself, never to the model's users or the public."
-    )
-
-
-def plain_words(privacy: dict[str, Any], n_train: int) -> list[str]:
-    """The privacy translator's sentences for a run's (epsilon, delta), if it has one."""
-    eps, delta = privacy.get("epsilon"), privacy.get("delta")
-    if not isinstance(eps, (int, float)) or not isinstance(delta, (int, float)):
-        return []
-    if not (np.isfinite(eps) and eps > 0 and 0 <= delta < 1):
-        return []
-    client_level = str(privacy.get("guarantee", "")).startswith("client-level")
-    n = privacy.get("clients") if client_level else n_train
-    return translator.describe_guarantee(
-        float(eps),
-        float(delta),
-        int(n) if n else None,
-        per_client=client_level,
-        seeded_noise=privacy.get("noise_source") == "seeded",
+        f"The protection covers {guarantee.covers}. Not covered: {listed} are computed from the "
+        "private training data without protection; show them only to people who may see that "
+        "data itself, never to the model's users or the public."
     )
 
 
@@ -167,15 +159,12 @@ def reference_model(experiment: Experiment) -> ModelParams:
     """The model settings of the plaintext reference for ``experiment``.
 
     The same model on the same split, trained for as many passes over the data as the pattern
-    makes (an engine may say so with ``reference_model(model, params)``: a federated run of
-    ``rounds x local_epochs`` passes is compared with centralised training of that many epochs),
-    so "the cost of privacy" compares like with like.
+    makes (the engine's plan says so: a federated run of ``rounds x local_epochs`` passes is
+    compared with centralised training of that many epochs), so "the cost of privacy" compares
+    like with like.
     """
-    engine = get_engine(experiment.pattern)
-    hook = getattr(engine, "reference_model", None)
-    if hook is None:
-        return experiment.model
-    return hook(experiment.model, experiment.params)
+    plan = get_engine(experiment.pattern).plan(experiment.model, experiment.params)
+    return plan.reference if plan.reference is not None else experiment.model
 
 
 def drive(gen: Generator[Event, None, Any], sink: Any = None) -> Any:
@@ -209,15 +198,14 @@ def run_experiment(
         yield Log(message=f"Loading {experiment.dataset.source} ...")
         data = prepare_data(experiment, table)
     engine = get_engine(experiment.pattern)
-    validate = getattr(engine, "validate", None)
-    if validate is not None:  # refuse impossible settings before training the reference
-        validate(data, experiment.model, experiment.params)
+    # Refuse impossible settings before training the reference: a refused run costs nothing.
+    engine.validate(data, experiment.model, experiment.params)
     history = History()
     baseline: dict[str, float] = {}
-    if with_baseline and experiment.pattern != "baseline":
+    if with_baseline and experiment.pattern != REFERENCE:
         reference = reference_model(experiment)
         yield Progress(step=0, total=reference.epochs, message="training the plaintext reference")
-        base_engine = get_engine("baseline")
+        base_engine = get_engine(REFERENCE)
         try:
             base = drive(
                 base_engine.run(
@@ -246,7 +234,7 @@ def run_experiment(
             yield event
     except Cancelled:
         status = "cancelled"
-    if result is not None and experiment.pattern == "baseline":
+    if result is not None and experiment.pattern == REFERENCE:
         baseline = {
             **result.final,
             "seconds": result.overhead.get("seconds", 0.0),

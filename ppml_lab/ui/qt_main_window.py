@@ -33,7 +33,16 @@ from PySide6.QtWidgets import (
 from ppml_lab import __version__
 from ppml_lab.data import DEFAULT_SOURCE, is_builtin
 from ppml_lab.engines.base import CancelToken
-from ppml_lab.engines.events import Artifact, BudgetSpent, Log, Metric, Overhead, Progress
+from ppml_lab.engines.events import (
+    ROWS_PER_PARTY,
+    Artifact,
+    BudgetSpent,
+    Log,
+    Metric,
+    Overhead,
+    Progress,
+)
+from ppml_lab.engines.registry import REFERENCE, engine_names, get_engine
 from ppml_lab.experiments.config import (
     DatasetConfig,
     Experiment,
@@ -63,9 +72,7 @@ EXPERIMENT_FILTER = "Experiment files (*.toml *.json);;TOML (*.toml);;JSON (*.js
 
 def about_text() -> str:
     """The About box: what the lab does, with the patterns this build really has."""
-    from ppml_lab.engines.registry import engine_names, get_engine
-
-    labels = [get_engine(name).label for name in engine_names() if name != "baseline"]
+    labels = [get_engine(name).label for name in engine_names() if name != REFERENCE]
     listed = ", ".join(labels[:-1]) + (" and " if len(labels) > 1 else "") + labels[-1]
     return (
         f"<h3>PPML Lab {__version__}</h3>"
@@ -130,7 +137,7 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self._build_actions()
         self._build_menus()
-        self.artifact_views["partition"] = self.plots.show_partition
+        self.artifact_views[ROWS_PER_PARTY] = self.plots.show_partition
 
         self._paint_timer = QTimer(self)
         self._paint_timer.setObjectName("paintTimer")
@@ -441,12 +448,16 @@ class MainWindow(QMainWindow):
         self._latest = {}
         self._warnings = []
         self._progress = None
-        steps = getattr(experiment.params, "rounds", None) or experiment.model.epochs
-        self.plots.reset(planned_steps=_planned_steps(experiment))
+        engine = get_engine(experiment.pattern)
+        plan = engine.plan(experiment.model, experiment.params)
+        steps = plan.steps or 1
+        self.plots.reset(planned_steps=plan.steps)
+        self.plots.set_labels(engine.label_for)
         self.plots.set_smooth(False)
-        self.plots.set_step_label(_step_name(experiment))
-        self.plots.set_epsilon_target(_target_epsilon(experiment.params))
+        self.plots.set_step_label(plan.step_name)
+        self.plots.set_epsilon_target(plan.target_epsilon)
         self.audit_view.clear()
+        self.results.set_pattern(experiment.pattern)
         self.results.clear("<b>Preparing the data…</b>")
         self.view_tabs.setCurrentIndex(1)
         self.run_progress.setRange(0, max(1, int(steps)))
@@ -582,7 +593,7 @@ class MainWindow(QMainWindow):
         if audit:
             self.audit_view.set_audit(audit)
         base_acc = result.baseline.get("test_accuracy")
-        if result.experiment.pattern != "baseline":
+        if result.experiment.pattern != REFERENCE:
             self.plots.set_baseline_accuracy(base_acc)
         done = result.history.last_progress
         if result.status == "cancelled":
@@ -863,29 +874,6 @@ class MainWindow(QMainWindow):
             self._close_pending = False
             self._paint_timer.stop()
             self.close()
-
-
-def _step_name(experiment: Experiment) -> str:
-    """What one step of the run is, for the x axes: federated runs count rounds."""
-    if getattr(experiment.params, "mechanism", None) == "objective":
-        return "fit (one shot)"
-    return "round" if hasattr(experiment.params, "rounds") else "epoch"
-
-
-def _planned_steps(experiment: Experiment) -> int | None:
-    """How many steps the run will draw, when known in advance (for the step axes)."""
-    if getattr(experiment.params, "mechanism", None) == "objective":
-        return None  # a one-shot fit: a single step whatever the epochs say
-    steps = getattr(experiment.params, "rounds", None) or experiment.model.epochs
-    return int(steps) if isinstance(steps, int) and steps > 0 else None
-
-
-def _target_epsilon(params: Any) -> float | None:
-    """The epsilon a run aims at (drawn as the target line), None when it has none."""
-    if getattr(params, "noise_multiplier", None) is not None:
-        return None  # the run reports the epsilon it spends; there is no target
-    value = getattr(params, "epsilon", None)
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _slug(name: str) -> str:

@@ -56,11 +56,7 @@ class PatternPanel(QWidget):
             "baseline on the same split, so you can see what privacy costs."
         )
         for name in engine_names():
-            engine = get_engine(name)
-            self.pattern_combo.addItem(engine.label, name)
-            self.pattern_combo.setItemData(
-                self.pattern_combo.count() - 1, engine.description, Qt.ItemDataRole.ToolTipRole
-            )
+            self._add_pattern(name)
         self.description_label = QLabel(self)
         self.description_label.setWordWrap(True)
         self.description_label.setObjectName("hintLabel")
@@ -145,14 +141,27 @@ class PatternPanel(QWidget):
     def pattern_name(self) -> str:
         return str(self.pattern_combo.currentData())
 
+    def _add_pattern(self, name: str) -> int:
+        """List pattern ``name``; one that cannot run here is greyed out, with the reason."""
+        engine = get_engine(name)
+        why_not = engine.available()
+        self.pattern_combo.addItem(engine.label, name)
+        index = self.pattern_combo.count() - 1
+        tip = engine.description
+        if why_not:
+            tip = f"Not available here: {why_not}"
+            item = self.pattern_combo.model().item(index)
+            if item is not None:
+                item.setEnabled(False)
+        self.pattern_combo.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+        return index
+
     def set_pattern(self, name: str, values: Mapping[str, Any] | None = None) -> None:
         """Select pattern ``name`` and show ``values`` in its form (ValueError if unknown)."""
         get_engine(name)  # unknown names raise ValueError with the known ones
         index = self.pattern_combo.findData(name)
         if index < 0:  # registered after this panel was built
-            engine = get_engine(name)
-            self.pattern_combo.addItem(engine.label, name)
-            index = self.pattern_combo.count() - 1
+            index = self._add_pattern(name)
         if index != self.pattern_combo.currentIndex():
             self.pattern_combo.setCurrentIndex(index)  # rebuilds the form
         if values:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from ppml_lab.engines.contract import COMMON_LABELS, Label
 from ppml_lab.engines.events import BudgetSpent, Metric, Overhead
 
 # No global antialiasing: with the software rasteriser it makes a plot repaint 3-5x slower, and
@@ -42,21 +43,8 @@ _MAX_POINTS_WITH_SYMBOLS = 60
 #: Largest share of the GUI thread's time that live plot drawing may take.
 PAINT_BUDGET = 0.3
 
-_PRETTY = {
-    "train_loss": "train",
-    "test_loss": "test",
-    "train_accuracy": "train",
-    "test_accuracy": "test",
-    "local_test_accuracy_mean": "clients' own test rows (mean)",
-    "clients_selected": "clients selected",
-    "clients_dropped": "clients dropped out",
-}
-
-#: Byte counters drawn on the "Data sent" plot (others stay in the cost table).
-_BYTE_SERIES = {
-    "bytes_sent": "sent (up + down)",
-    "secagg_overhead_bytes": "secure-aggregation overhead",
-}
+def _common_label(kind: str) -> Label:
+    return COMMON_LABELS.get(kind) or Label(kind.replace("_", " "))
 
 
 class IntegerAxisItem(pg.AxisItem):
@@ -126,21 +114,19 @@ def _nice_step(n: int, max_ticks: int = 12) -> int:
 
 
 class PartitionChartWidget(QWidget):
-    """A stacked bar chart of rows per client, coloured by class.
+    """A stacked bar chart of rows per data owner (client, party), coloured by class.
 
-    :meth:`set_payload` takes a ``partition`` artifact payload shaped like
-    ``{"clients": [{"rows": int, "class_counts": [int, ...]}, ...], "class_names": [...],
-    "empty_clients": [...]}``. Missing keys are tolerated: without class counts each client is
-    one bar of its rows; a list of numbers instead of dicts is read as rows per client.
+    :meth:`set_payload` takes a ``rows_per_party`` artifact payload
+    (:data:`ppml_lab.engines.events.ROWS_PER_PARTY`). Missing keys are tolerated: without class
+    counts each owner is one bar of its rows; a list of numbers instead of dicts is read as rows
+    per owner.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = pg.PlotWidget(parent=self, axisItems={"bottom": IntegerAxisItem("bottom")})
-        self.plot.setTitle("Rows per client", size="11pt")
-        self.plot.setLabel("bottom", "client")
-        self.plot.setLabel("left", "rows")
         self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.setLabel("left", "rows")
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setMenuEnabled(False)
@@ -148,28 +134,38 @@ class PartitionChartWidget(QWidget):
         self.legend = self.plot.getPlotItem().addLegend(
             offset=(10, 5), labelTextSize="9pt", colCount=4, brush=pg.mkBrush(*LEGEND_BRUSH)
         )
-        self._base_tip = (
-            "How the training rows were split between the federated clients: bar height is the "
-            "number of rows a client holds, colours are the classes. The test rows stay with "
-            "the server."
-        )
-        self.plot.setToolTip(self._base_tip)
         self.note = QLabel(self)
         self.note.setObjectName("hintLabel")
         self.note.setWordWrap(True)
-        self.note.setToolTip("Clients that received no rows")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.note)
         self._bars: list[pg.BarGraphItem] = []
         self.rows: list[int] = []
+        self._party = "owner"
+        self._name_parties("owner", "How the training rows were split between the data owners.")
         self.setMinimumHeight(170)
 
+    def _name_parties(self, party: str, description: str) -> None:
+        self._party = party
+        self._base_tip = description
+        self.plot.setTitle(f"Rows per {html.escape(party)}", size="11pt")
+        self.plot.setLabel("bottom", html.escape(party))
+        self.plot.setToolTip(description)
+        self.note.setToolTip(f"{party.capitalize()}s that received no rows")
+
     def set_payload(self, payload: Any) -> None:
-        """Draw a partition payload (see the class docstring); bad shapes draw nothing."""
-        rows, counts, class_names, empty = _parse_partition(payload)
-        labels = _client_labels(payload, len(rows))
+        """Draw a ``rows_per_party`` payload (see the class docstring); bad shapes draw nothing."""
+        rows, counts, class_names, empty = _parse_parties(payload)
+        info = payload if isinstance(payload, Mapping) else {}
+        self._name_parties(
+            str(info.get("party") or "owner"),
+            str(info.get("description") or "How the training rows were split between the data "
+                "owners: bar height is the number of rows an owner holds, colours are the "
+                "classes."),
+        )
+        labels = _party_labels(payload, len(rows))
         for bar in self._bars:
             self.plot.removeItem(bar)
         self._bars = []
@@ -177,7 +173,7 @@ class PartitionChartWidget(QWidget):
         self.rows = rows
         n = len(rows)
         x = np.arange(1, n + 1, dtype=float)
-        width = 0.75 if n <= 60 else 1.0  # many clients: touching bars (no hairline gaps)
+        width = 0.75 if n <= 60 else 1.0  # many owners: touching bars (no hairline gaps)
         pen = pg.mkPen("w") if n <= 60 else pg.mkPen(None)
         if counts is not None and counts.size:
             bottom = np.zeros(n)
@@ -196,15 +192,16 @@ class PartitionChartWidget(QWidget):
             self.plot.addItem(bar)
             self._bars.append(bar)
         if labels is not None and n <= 12:
-            # The column split names its clients (one per site, ...): show the names.
+            # Named owners (one per site, ...): show the names.
             ticks = [(i + 1, _short(labels[i], max(4, 48 // max(n, 1)))) for i in range(n)]
         else:
             step = _nice_step(n)
             ticks = [(1, "1")] + [(i, str(i)) for i in range(step, n + 1, step) if i != 1]
         self.plot.getAxis("bottom").setTicks([ticks])
+        party = self._party
         if labels is not None:
             shown = "\n".join(f"{i + 1}: {name}" for i, name in enumerate(labels[:40]))
-            self.plot.setToolTip(self._base_tip + "\n\nClients:\n" + shown
+            self.plot.setToolTip(self._base_tip + f"\n\n{party.capitalize()}s:\n" + shown
                                  + ("\n…" if len(labels) > 40 else ""))
         else:
             self.plot.setToolTip(self._base_tip)
@@ -212,11 +209,13 @@ class PartitionChartWidget(QWidget):
             self.plot.setXRange(0.4, n + 0.6, padding=0)
             self.plot.setYRange(0, max(max(rows), 1) * 1.3, padding=0)
         # The counts go in the axis label: a long title would widen the plot beyond its cell.
-        label = f"client ({n}, {sum(rows):,} rows in all)" if n else "client"
-        self.plot.setLabel("bottom", label)
+        label = f"{party} ({n}, {sum(rows):,} rows in all)" if n else party
+        self.plot.setLabel("bottom", html.escape(label))
         if empty:
             shown = ", ".join(str(c) for c in empty[:10])
-            self.note.setText(f"Clients with no rows: {shown}{' …' if len(empty) > 10 else ''}")
+            self.note.setText(
+                f"{party.capitalize()}s with no rows: {shown}{' …' if len(empty) > 10 else ''}"
+            )
         else:
             self.note.setText("")
         self.note.setVisible(bool(empty))
@@ -226,34 +225,34 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(1, limit - 1)] + "…"
 
 
-def _client_labels(payload: Any, n: int) -> list[str] | None:
-    """Client names when the split gave them meaning (the column split), else None."""
-    if not isinstance(payload, Mapping) or payload.get("method") != "column":
+def _party_labels(payload: Any, n: int) -> list[str] | None:
+    """Owner names when they mean something (``named``, e.g. one client per site), else None."""
+    if not isinstance(payload, Mapping) or not payload.get("named"):
         return None
-    clients = payload.get("clients")
-    if not isinstance(clients, Sequence):
+    parties = payload.get("parties")
+    if not isinstance(parties, Sequence):
         return None
     labels = [str(c.get("label", i + 1)) if isinstance(c, Mapping) else str(i + 1)
-              for i, c in enumerate(clients)]
+              for i, c in enumerate(parties)]
     return labels if len(labels) == n else None
 
 
-def _parse_partition(payload: Any) -> tuple[list[int], np.ndarray | None, list[str], list[Any]]:
-    """Read a partition payload defensively: (rows per client, counts (n, k) or None, names, empty)."""
+def _parse_parties(payload: Any) -> tuple[list[int], np.ndarray | None, list[str], list[Any]]:
+    """Read a rows-per-party payload defensively: (rows, counts (n, k) or None, names, empty)."""
     if not isinstance(payload, Mapping):
         return [], None, [], []
-    clients = payload.get("clients") or []
+    parties = payload.get("parties") or []
     rows: list[int] = []
     count_rows: list[list[float]] = []
-    for client in clients if isinstance(clients, Sequence) else []:
-        if isinstance(client, Mapping):
-            cc = client.get("class_counts")
+    for party in parties if isinstance(parties, Sequence) else []:
+        if isinstance(party, Mapping):
+            cc = party.get("class_counts")
             cc_list = [float(v) for v in cc] if isinstance(cc, Sequence) else []
-            r = client.get("rows")
+            r = party.get("rows")
             rows.append(int(r) if isinstance(r, (int, float)) else int(sum(cc_list)))
             count_rows.append(cc_list)
-        elif isinstance(client, (int, float)):
-            rows.append(int(client))
+        elif isinstance(party, (int, float)):
+            rows.append(int(party))
             count_rows.append([])
     counts: np.ndarray | None = None
     k = max((len(c) for c in count_rows), default=0)
@@ -263,14 +262,14 @@ def _parse_partition(payload: Any) -> tuple[list[int], np.ndarray | None, list[s
             counts[i, : len(cc)] = cc
     names = payload.get("class_names") or []
     names = [str(n) for n in names] if isinstance(names, Sequence) else []
-    empty = payload.get("empty_clients")
+    empty = payload.get("empty")
     if not isinstance(empty, Sequence) or isinstance(empty, str):
         empty = [i + 1 for i, r in enumerate(rows) if r == 0]
     return rows, counts, names, list(empty)
 
 
 #: Order of the optional plots in the grid.
-_OPTIONAL = ("epsilon", "partition", "bytes", "other")
+_OPTIONAL = ("epsilon", "parties", "bytes", "other")
 
 
 class RunPlotsWidget(QWidget):
@@ -278,6 +277,7 @@ class RunPlotsWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._label: Callable[[str], Label] = _common_label
         self.loss_plot = _make_plot(
             "Loss", "cross-entropy", self,
             "Mean cross-entropy loss on the training and test rows after each step (lower is better)",
@@ -381,6 +381,10 @@ class RunPlotsWidget(QWidget):
         self._partition_shown = False
         self._apply_visibility()
 
+    def set_labels(self, label_for: Callable[[str], Label]) -> None:
+        """How the coming run's engine names its metrics and costs (its ``label_for``)."""
+        self._label = label_for
+
     def set_step_label(self, text: str) -> None:
         """What one step is ("epoch", "round"): the x-axis label of the time plots."""
         for plot in self._time_plots.values():
@@ -403,7 +407,7 @@ class RunPlotsWidget(QWidget):
                 self._append(event.name, event.step, event.value)
             elif isinstance(event, BudgetSpent):
                 self._append("epsilon", event.step, event.epsilon)
-            elif isinstance(event, Overhead) and event.kind in _BYTE_SERIES:
+            elif isinstance(event, Overhead) and self._label(event.kind).plot == "bytes":
                 self._append(f"bytes:{event.kind}", event.step, event.value)
         if self._shown_keys() != shown_before:
             self._apply_visibility()
@@ -463,7 +467,7 @@ class RunPlotsWidget(QWidget):
                 series.curve.updateItems(styleUpdate=True)
 
     def show_partition(self, payload: Any) -> None:
-        """Artifact hook for ``partition``: draw rows per client stacked by class."""
+        """Artifact hook for ``rows_per_party``: draw rows per owner stacked by class."""
         self.partition_chart.set_payload(payload)
         self._partition_shown = True
         self._apply_visibility()
@@ -518,7 +522,8 @@ class RunPlotsWidget(QWidget):
             key, color, label = "epsilon", EPSILON_COLOR, "ε spent"
         elif name.startswith("bytes:"):
             kind = name.removeprefix("bytes:")
-            key, label = "bytes", _BYTE_SERIES.get(kind, kind.replace("_", " "))
+            meta = self._label(kind)
+            key, label = "bytes", meta.plot_text or meta.text
             color = PALETTE[self._count_in("bytes") % len(PALETTE)]
         elif name.endswith("_loss") or name.endswith("_accuracy"):
             key = "loss" if name.endswith("_loss") else "accuracy"
@@ -526,9 +531,11 @@ class RunPlotsWidget(QWidget):
                 TRAIN_COLOR if name.startswith("train") else TEST_COLOR if name.startswith("test")
                 else PALETTE[self._count_in(key) % len(PALETTE)]
             )
-            label = _PRETTY.get(name, name.replace("_", " "))
+            meta = self._label(name)
+            label = meta.plot_text or meta.text
         else:
-            key, label = "other", _PRETTY.get(name, name.replace("_", " "))
+            meta = self._label(name)
+            key, label = "other", meta.plot_text or meta.text
             color = PALETTE[(self._count_in("other") + 2) % len(PALETTE)]
         curve = self._time_plots[key].plot(
             [], [], pen=pg.mkPen(color, width=2), name=label,
@@ -558,14 +565,14 @@ class RunPlotsWidget(QWidget):
         with_data = {s.plot_key for s in self._series.values() if s.xs}
         keys = []
         for key in _OPTIONAL:
-            if (key == "partition" and self._partition_shown) or key in with_data:
+            if (key == "parties" and self._partition_shown) or key in with_data:
                 keys.append(key)
         return keys
 
     def _apply_visibility(self) -> None:
         """Pack the plots that have something to show into rows of two or three."""
         widgets = {
-            "epsilon": self.epsilon_plot, "partition": self.partition_chart,
+            "epsilon": self.epsilon_plot, "parties": self.partition_chart,
             "bytes": self.bytes_plot, "other": self.other_plot,
         }
         keys = self._shown_keys()

@@ -29,32 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ppml_lab.engines.contract import COMMON_LABELS, Guarantee
 from ppml_lab.engines.events import Overhead
-from ppml_lab.experiments.runner import with_scope
-from ppml_lab.privacy import translator
-
-#: People's names for the cost kinds engines report (unknown kinds: underscores become spaces).
-COST_LABELS = {
-    "seconds": "engine time",
-    "train_seconds": "training time",
-    "accounting_seconds": "privacy accounting time",
-    "calibration_seconds": "noise calibration time",
-    "seconds_per_round": "time per round",
-    "bytes_sent": "data sent (up + down)",
-    "bytes_up": "uploaded",
-    "bytes_down": "downloaded",
-    "secagg_seconds": "masking time",
-    "secagg_overhead_bytes": "masking overhead",
-    "secagg_key_bytes": "key exchange",
-    "secagg_share_bytes": "encrypted shares",
-    "secagg_recovery_bytes": "unmasking shares",
-    "secagg_seeds_revealed": "mask secrets rebuilt",
-    "clients_dropped": "clients dropped out",
-    "time_ratio": "time vs baseline",
-}
+from ppml_lab.engines.registry import REFERENCE
+from ppml_lab.experiments.runner import diagnostics_notice
 
 #: Colours of the protection levels of :func:`ppml_lab.privacy.translator.protection_level`.
-LEVEL_COLORS = {
+LEVEL_COLORS = {  # any other level (NOT PRIVATE ...) is red
     "strong": "#1b7f3b",
     "moderate": "#8a6d00",
     "weak": "#c05a00",
@@ -63,16 +44,22 @@ LEVEL_COLORS = {
 }
 
 
-def cost_label(kind: str) -> str:
-    """The label of a cost kind in the table."""
-    return COST_LABELS.get(kind, kind.replace("_", " "))
+def cost_label(kind: str, engine: Any = None) -> str:
+    """The label of a cost kind in the table (the engine's own name for it, if it has one)."""
+    if engine is not None:
+        return engine.label_for(kind).text
+    label = COMMON_LABELS.get(kind)
+    return label.text if label is not None else kind.replace("_", " ")
 
 
-def _unit_for(kind: str) -> str:
-    if kind.endswith("seconds") or kind == "seconds_per_round":
+def _unit_for(kind: str, engine: Any = None) -> str:
+    label = engine.label_for(kind) if engine is not None else COMMON_LABELS.get(kind)
+    if label is not None and label.unit:
+        return label.unit
+    if kind.endswith("seconds"):
         return "s"
     if "bytes" in kind:
-        return "bytes"
+        return "B"
     return ""
 
 
@@ -104,44 +91,33 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(float(value)) else None
 
 
-def _engine_class(pattern: str) -> Any:
+def _engine(pattern: str) -> Any:
     from ppml_lab.engines.registry import get_engine
 
     try:
-        return type(get_engine(pattern))
+        return get_engine(pattern)
     except ValueError:
         return None
 
 
-def privacy_explanation(privacy: Mapping[str, Any], n_train: int) -> tuple[str, str, list[str]]:
-    """``(headline, level, sentences)`` explaining a run's privacy figures in plain words.
+def privacy_explanation(guarantee: Guarantee) -> tuple[str, str, list[str]]:
+    """``(headline, level, sentences)`` explaining a run's guarantee in plain words.
 
-    ``level`` is the translator's protection level ("strong", ...), "" when the run has no
-    usable (epsilon, delta). Client-level DP (``mechanism = "dp-fedavg"``) protects clients,
-    not rows, so the sentences count clients.
+    ``headline`` is "" when the run has no usable (epsilon, delta); ``level`` is the
+    guarantee's level ("strong", ..., or "NOT PRIVATE (...)").
     """
-    eps = _number(privacy.get("epsilon"))
-    delta = _number(privacy.get("delta"))
-    if eps is None or delta is None or eps < 0 or not 0 <= delta < 1:
-        return "", "", []
-    mechanism = str(privacy.get("mechanism", ""))
-    if mechanism == "dp-fedavg":
-        clients = privacy.get("clients")
-        n = int(clients) if isinstance(clients, (int, float)) and clients >= 1 else None
-        unit = "per client: all of one client's rows together"
-    elif mechanism == "local":
-        n = n_train or None
-        unit = "per record, randomised before it leaves its owner (local DP)"
-    else:
-        n = n_train or None
-        unit = "per training record"
-    seeded = privacy.get("noise_source") == "seeded"
-    level = "NOT PRIVATE (deterministic noise)" if seeded else translator.protection_level(eps)
-    sentences = translator.describe_guarantee(
-        eps, delta, n, per_client=mechanism == "dp-fedavg", seeded_noise=seeded
-    )
-    headline = f"ε = <b>{eps:.3g}</b>, δ = {delta:.2g}, {html.escape(unit)}"
-    return headline, level, sentences
+    if not guarantee.has_epsilon:
+        return "", guarantee.level, guarantee.sentences()
+    eps, delta = float(guarantee.epsilon), float(guarantee.delta)  # type: ignore[arg-type]
+    headline = f"ε = <b>{eps:.3g}</b>, δ = {delta:.2g}, {html.escape(guarantee.headline)}"
+    return headline, guarantee.level, guarantee.sentences()
+
+
+#: Privacy-document keys not listed among a run's details (shown elsewhere, or long text).
+_NOT_DETAILS = frozenset(
+    {"epsilon", "delta", "guarantee", "covers", "diagnostics", "diagnostics_notice",
+     "in_plain_words", "noise_source", "target_epsilon", "calibrated", "steps", "audit"}
+)
 
 
 class ResultsPanel(QWidget):
@@ -200,6 +176,7 @@ class ResultsPanel(QWidget):
         self.overhead_table.setMinimumWidth(230)
         self.overhead_table.setMaximumWidth(300)
         self._overheads: dict[str, Overhead] = {}
+        self._engine: Any = None  # whose labels name the costs
 
         # Warnings and summary scroll together, so a long warning never hides the numbers.
         text_box = QWidget(self)
@@ -229,6 +206,10 @@ class ResultsPanel(QWidget):
         self.clear()
 
     # -- during a run ------------------------------------------------------------------------
+
+    def set_pattern(self, pattern: str) -> None:
+        """The pattern of the coming run, whose engine names its costs."""
+        self._engine = _engine(pattern)
 
     def clear(self, message: str = "") -> None:
         """Forget the previous run."""
@@ -304,9 +285,9 @@ class ResultsPanel(QWidget):
         base_acc = baseline.get("test_accuracy")
         if acc is not None:
             line = f"Test accuracy: <b>{acc:.4f}</b>"
-            if base_acc is not None and pattern != "baseline":
+            if base_acc is not None and pattern != REFERENCE:
                 line += f" vs plaintext baseline {base_acc:.4f} " + _cost_words(acc, base_acc)
-            elif pattern == "baseline":
+            elif pattern == REFERENCE:
                 line += " (this is the plaintext baseline)"
             lines.append(line)
             if "train_accuracy" in final:
@@ -315,10 +296,12 @@ class ResultsPanel(QWidget):
         if seconds is not None:
             line = f"Engine time: {format_quantity(seconds, 's')}"
             base_s = baseline.get("seconds")
-            if base_s and pattern != "baseline":
+            if base_s and pattern != REFERENCE:
                 line += f" ({seconds / base_s:.1f}× the baseline's {format_quantity(base_s, 's')})"
             lines.append(line)
-        comm = _communication_line(overhead)
+        engine = _engine(pattern)
+        self._engine = engine
+        comm = _communication_line(overhead, engine)
         if comm:
             lines.append(comm)
         if privacy.get("epsilon") is not None:
@@ -332,8 +315,9 @@ class ResultsPanel(QWidget):
             details = [
                 f"{html.escape(str(k))}: {_fmt(v)}"
                 for k, v in privacy.items()
-                if k in ("mechanism", "accountant", "noise_multiplier", "sample_rate", "clip_norm")
-                and isinstance(v, (str, int, float))
+                if k not in _NOT_DETAILS
+                and isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                and len(str(v)) < 40
             ]
             text = ", ".join(parts) if parts else "see details"
             lines.append(
@@ -352,16 +336,15 @@ class ResultsPanel(QWidget):
                 f"{format_quantity(result.wall_seconds, 's')}</span>"
             )
         self.summary_label.setText("<br>".join(lines))
-        scoped = with_scope(privacy, has_reference=bool(baseline) and pattern != "baseline")
-        self._show_privacy(
-            pattern, scoped, data.n_train if data is not None else 0, status,
-            _run_protections(result.experiment, extra),
-        )
+        self._show_privacy(result.guarantee(), status, engine)
         if overhead:
             # The run's totals replace the live values (they include the final steps' costs).
             for kind, value in overhead.items():
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    unit = self._overheads[kind].unit if kind in self._overheads else _unit_for(kind)
+                    unit = (
+                        self._overheads[kind].unit if kind in self._overheads
+                        else _unit_for(kind, engine)
+                    )
                     self._overheads[kind] = Overhead(step=-1, kind=kind, value=float(value), unit=unit)
             self._fill_overheads()
         warnings = list(er.warnings) if er is not None else []
@@ -369,21 +352,18 @@ class ResultsPanel(QWidget):
             warnings += result.history.warnings()
         self.set_warnings(warnings)
 
-    def _show_privacy(
-        self, pattern: str, privacy: Mapping[str, Any], n_train: int, status: str,
-        in_this_run: list[str],
-    ) -> None:
-        headline, level, sentences = privacy_explanation(privacy, n_train)
-        run_lines = "".join(f"<br>{line}" for line in in_this_run)
-        notice = privacy.get("diagnostics_notice")
+    def _show_privacy(self, guarantee: Guarantee, status: str, engine: Any) -> None:
+        headline, level, sentences = privacy_explanation(guarantee)
+        run_lines = "".join(f"<br>{line}" for line in guarantee.in_this_run)
+        notice = diagnostics_notice(guarantee)
         scope = (
             f"<p style='margin:6px 0 0 0; color:#5a4a00'><b>What the protection covers:</b> "
-            f"{html.escape(str(notice))}</p>"
+            f"{html.escape(notice)}</p>"
             if notice else ""
         )
+        body = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
         if headline:
             color = LEVEL_COLORS.get(level, "#b3261e")
-            body = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
             self.privacy_label.setText(
                 f"<b>Privacy guarantee: <span style='color:{color}'>{html.escape(level)}</span>"
                 f"</b> ({headline}){run_lines}<ul style='margin:4px 0 0 -20px'>{body}</ul>"
@@ -391,14 +371,19 @@ class ResultsPanel(QWidget):
             )
             self.privacy_scroll.setVisible(True)
             return
-        engine = _engine_class(pattern)
         protects = getattr(engine, "protects", "")
         exposed = getattr(engine, "does_not_protect", "")
         if status == "cancelled" or not (protects or exposed):
             self.privacy_scroll.setVisible(False)
             return
+        title = (
+            f"<b>Privacy: <span style='color:#b3261e'>{html.escape(level)}</span></b>"
+            f"<ul style='margin:4px 0 0 -20px'>{body}</ul>"
+            if guarantee.no_protection
+            else "<b>Privacy: no formal (ε) guarantee for this pattern.</b>"
+        )
         self.privacy_label.setText(
-            "<b>Privacy: no formal (ε) guarantee for this pattern.</b>"
+            title
             + run_lines
             + (f"<br><b style='color:#1b7f3b'>What it protects:</b> {html.escape(protects)}"
                if protects else "")
@@ -412,34 +397,16 @@ class ResultsPanel(QWidget):
         self.overhead_table.setRowCount(len(self._overheads))
         for row, event in enumerate(self._overheads.values()):
             items = [
-                QTableWidgetItem(cost_label(event.kind)),
+                QTableWidgetItem(cost_label(event.kind, self._engine)),
                 QTableWidgetItem(format_quantity(event.value, event.unit)),
                 QTableWidgetItem(str(event.step) if event.step >= 0 else "final"),
             ]
             items[1].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             items[2].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             for col, item in enumerate(items):
-                item.setToolTip(f"{cost_label(event.kind)}: {event.value:g} {event.unit}\n"
+                item.setToolTip(f"{cost_label(event.kind, self._engine)}: {event.value:g} {event.unit}\n"
                                 f"key in the results file: overhead.{event.kind}")
                 self.overhead_table.setItem(row, col, item)
-
-
-def _run_protections(experiment: Any, extra: Mapping[str, Any]) -> list[str]:
-    """What this run's settings switched on, for patterns whose protection depends on them."""
-    if experiment.pattern != "federated":
-        return []
-    params = experiment.params
-    partition = extra.get("partition") if isinstance(extra.get("partition"), Mapping) else {}
-    n = partition.get("n_clients", getattr(params, "clients", None))
-    who = f"{n} clients" if isinstance(n, int) else "the clients"
-    lines = [f"In this run: the raw rows stayed with {who}."]
-    if getattr(params, "secure_aggregation", False):
-        lines.append("Secure aggregation <b>on</b>: the server saw only each round's sum of updates.")
-    else:
-        lines.append("Secure aggregation <b>off</b>: the server saw every client's update.")
-    if getattr(params, "epsilon", None) is None:
-        lines.append("Client-level DP <b>off</b>: the final model has no ε guarantee.")
-    return lines
 
 
 def _cost_words(acc: float, base: float) -> str:
@@ -452,7 +419,7 @@ def _cost_words(acc: float, base: float) -> str:
     return "(the same accuracy: no measurable cost)"
 
 
-def _communication_line(overhead: Mapping[str, Any]) -> str:
+def _communication_line(overhead: Mapping[str, Any], engine: Any = None) -> str:
     sent = _number(overhead.get("bytes_sent"))
     if sent is None:
         return ""
@@ -460,12 +427,16 @@ def _communication_line(overhead: Mapping[str, Any]) -> str:
     line = f"Data sent: <b>{format_quantity(sent, 'bytes')}</b>"
     if up is not None and down is not None:
         line += f" ({format_quantity(up, 'bytes')} up, {format_quantity(down, 'bytes')} down)"
-    masking = _number(overhead.get("secagg_overhead_bytes"))
-    if masking is not None:
-        # The overhead is part of the bytes sent (keys, masks and dropout recovery, both ways).
-        plain = sent - masking
-        share = f", +{masking / plain:.0%} over sending the updates in the clear" if plain > 0 else ""
-        line += f"; secure aggregation added {format_quantity(masking, 'bytes')}{share}"
+    for kind, value in overhead.items():
+        label = engine.label_for(kind) if engine is not None else None
+        extra = _number(value)
+        if label is None or label.extra_over != "bytes_sent" or extra is None:
+            continue
+        # A part of the bytes sent (e.g. secure aggregation's keys, shares and masks).
+        plain = sent - extra
+        share = f", +{extra / plain:.0%} over sending the updates in the clear" if plain > 0 else ""
+        what = label.plot_text or label.text
+        line += f"; {html.escape(what)} added {format_quantity(extra, 'bytes')}{share}"
     return line
 
 

@@ -122,13 +122,16 @@ def _no_leaked_threads_or_timers(qapp: QApplication) -> Iterator[None]:
 
 @pytest.fixture
 def fake_engine(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
-    """Register the test double engine "fake" for one test (removed afterwards)."""
-    from fake_engine import FakeEngine, StubbornEngine
+    """Add the test patterns "fake" and "stubborn" for one test, as a new pattern is added: one
+    line each in the registry's discovery list (removed afterwards, with their registration).
+    """
+    import sys
 
     from ppml_lab.engines import registry
 
-    registry.engine_names()  # load the real engines first, so the fake ones are simply added
-    engine = FakeEngine()
-    monkeypatch.setitem(registry._ENGINES, engine.name, engine)
-    monkeypatch.setitem(registry._ENGINES, StubbornEngine.name, StubbornEngine())
-    return engine
+    registry.all_engines()  # the real engines register into the shared table first
+    monkeypatch.setattr(registry, "_ENGINES", dict(registry._ENGINES))
+    monkeypatch.setitem(registry.DISCOVERY, "fake", "fake_engine")
+    monkeypatch.setitem(registry.DISCOVERY, "stubborn", "fake_engine")
+    sys.modules.pop("fake_engine", None)  # import (and so register) afresh
+    return registry.get_engine("fake")

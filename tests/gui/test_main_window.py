@@ -242,10 +242,11 @@ def test_partition_chart_tolerates_odd_payloads(qtbot) -> None:
 
     chart = PartitionChartWidget()
     qtbot.addWidget(chart)
-    for payload in (None, {}, {"clients": "x"}, {"clients": [3, 4, 0]},
-                    {"clients": [{"class_counts": [1, 2]}, {"rows": 5}]}):
+    for payload in (None, {}, {"parties": "x"}, {"parties": [3, 4, 0]},
+                    {"parties": [{"class_counts": [1, 2]}, {"rows": 5}], "party": "site"}):
         chart.set_payload(payload)
     assert chart.rows == [3, 5]
+    assert chart.plot.getPlotItem().titleLabel.text.startswith("Rows per site")
 
 
 def test_experiment_save_open_and_export(window, qtbot, messages, tmp_path: Path, monkeypatch) -> None:

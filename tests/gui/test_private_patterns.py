@@ -52,7 +52,7 @@ def test_federated_run_draws_rounds_and_the_split(window, qtbot, messages) -> No
              for r in range(window.results.overhead_table.rowCount())]
     assert "data sent (up + down)" in kinds and "masking overhead" in kinds
     assert "What it protects" in window.results.privacy_label.text()
-    assert "secure aggregation added" in window.results.summary_label.text()
+    assert "secure-aggregation overhead added" in window.results.summary_label.text()
     assert plots.point_count("bytes:secagg_overhead_bytes") == 5
     assert messages.texts == []
 

@@ -18,7 +18,7 @@ from ppml_lab import cli
 from ppml_lab.data import prepare_dataset
 from ppml_lab.engines.base import CancelToken
 from ppml_lab.engines.baseline import BaselineEngine, BaselineParams
-from ppml_lab.engines.events import Artifact, BudgetSpent, Log, Metric, Overhead
+from ppml_lab.engines.events import ROWS_PER_PARTY, Artifact, BudgetSpent, Log, Metric, Overhead
 from ppml_lab.engines.federated import FederatedEngine, FederatedParams, engine, secagg
 from ppml_lab.engines.federated.secagg_transport import SecureAggregation
 from ppml_lab.engines.federated.strategies import Contribution, PlainTransport
@@ -343,9 +343,13 @@ def test_bytes_are_the_serialized_payloads(cancer):
 
 def test_partition_artifact_has_rows_and_class_mix(cancer):
     result, events = run(cancer, LOGISTIC, FederatedParams(clients=6, rounds=1, partition="dirichlet", alpha=0.3))
-    (art,) = [e for e in events if isinstance(e, Artifact) and e.name == "partition"]
-    summary = art.payload
-    assert summary == result.extra["partition"]
+    (art,) = [e for e in events if isinstance(e, Artifact) and e.name == ROWS_PER_PARTY]
+    summary = result.extra["partition"]
+    chart = art.payload
+    assert chart["party"] == "client" and not chart["named"]
+    assert [p["rows"] for p in chart["parties"]] == summary["rows_per_client"]
+    assert [p["class_counts"] for p in chart["parties"]] == summary["class_counts"]
+    assert chart["class_names"] == summary["class_names"]
     assert summary["n_clients"] == 6 and sum(summary["rows_per_client"]) == cancer.n_train
     assert [sum(c) for c in summary["class_counts"]] == summary["rows_per_client"]
     assert summary["class_names"] == list(cancer.class_names)

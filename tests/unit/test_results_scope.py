@@ -106,7 +106,8 @@ def test_local_dp_training_metrics_are_on_the_randomised_table(cancer):
     _, clean = loss_and_accuracy(result.model, cancer.X_train, cancer.y_train)
     assert train_acc[-1] != pytest.approx(clean)
     assert result.final["train_accuracy"] == train_acc[-1]
-    assert "training loss and accuracy" not in " ".join(result.privacy["diagnostics"])
+    guarantee = DPEngine().guarantee(params, result, n_train=cancer.n_train)
+    assert "training loss and accuracy" not in " ".join(guarantee.diagnostics)
 
 
 def test_public_bounds_remove_the_local_dp_warning():

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from ppml_lab.data import PreparedData
 from ppml_lab.engines.audit import audit_summary, run_audit
 from ppml_lab.engines.base import CancelToken, EngineResult, EngineRun
+from ppml_lab.engines.contract import EngineBase, FormHints, Guarantee, Label, RunPlan
+from ppml_lab.engines.dp import contract
 from ppml_lab.engines.dp.dpsgd import dp_sgd_train_fn, run_dp_sgd
 from ppml_lab.engines.dp.local import run_local
 from ppml_lab.engines.dp.objective import run_objective
@@ -50,31 +53,7 @@ def preprocessing_warning(data: PreparedData, mechanism: str = "dp-sgd") -> str 
     )
 
 
-#: What epsilon covers, per mechanism (``privacy.covers`` in the results document).
-COVERS = {
-    "dp-sgd": "the trained model, and what is computed from it on held-out data (test accuracy "
-    "and loss)",
-    "objective": "the trained model, and what is computed from it on held-out data (test "
-    "accuracy and loss)",
-    "local": "each record as it left its owner, randomised, and so everything the collector "
-    "computes from the randomised table: the model, its training curves and its test figures",
-}
-
-
-def diagnostics(mechanism: str, audit: bool) -> list[str]:
-    """What this engine's results compute from the private training rows *without* noise."""
-    out = []
-    if mechanism != "local":
-        # Local DP's training metrics are measured on the randomised table the collector holds,
-        # which the guarantee covers; central mechanisms measure them on the clean rows.
-        out.append("training loss and accuracy (history train_*, final.train_*)")
-    if audit:
-        out.append("the membership audit (extra.audit, privacy.audit), which attacks the model "
-                   "with the private training rows")
-    return out
-
-
-class DPEngine:
+class DPEngine(EngineBase):
     name: ClassVar[str] = "dp"
     label: ClassVar[str] = "Differential privacy"
     description: ClassVar[str] = (
@@ -92,6 +71,26 @@ class DPEngine:
         "data-dependent preprocessing or by repeated runs on the same data."
     )
     Params: ClassVar[type] = DPParams
+    labels: ClassVar[Mapping[str, Label]] = contract.LABELS
+    sweepable: ClassVar[bool] = True
+
+    def plan(self, model: ModelParams, params: DPParams, data: PreparedData | None = None) -> RunPlan:
+        return contract.plan(model, params)
+
+    def form_rules(self, values: Mapping[str, Any]) -> FormHints:
+        return contract.form_rules(values)
+
+    def model_rules(
+        self, pattern_values: Mapping[str, Any], model_values: Mapping[str, Any]
+    ) -> FormHints:
+        return contract.model_rules(pattern_values, model_values)
+
+    def guarantee(
+        self, params: DPParams, result: EngineResult | None, *, n_train: int | None = None
+    ) -> Guarantee:
+        return contract.guarantee(
+            params, result, n_train=n_train, not_protected=self.does_not_protect
+        )
 
     def validate(self, data: PreparedData, model: ModelParams, params: DPParams) -> None:
         """Raise ValueError (with what to change) for settings this data cannot support."""
@@ -120,8 +119,6 @@ class DPEngine:
             result.warnings.append(SEEDED_NOISE_WARNING)
         if warning:
             result.warnings.append(warning)
-        result.privacy["covers"] = COVERS[params.mechanism]
-        result.privacy["diagnostics"] = diagnostics(params.mechanism, params.audit)
         if params.audit and result.model is not None:
             train_fn = None
             if params.mechanism == "dp-sgd":

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from ppml_lab.data import PreparedData
 from ppml_lab.engines.base import CancelToken, EngineResult, EngineRun
+from ppml_lab.engines.contract import EngineBase, FormHints, Guarantee, Label, RunPlan
+from ppml_lab.engines.federated import contract
 from ppml_lab.engines.federated.engine import run_federated, validate
 from ppml_lab.engines.federated.params import FederatedParams
 from ppml_lab.engines.registry import register
@@ -15,7 +17,7 @@ from ppml_lab.models import ModelParams
 __all__ = ["FederatedEngine", "FederatedParams"]
 
 
-class FederatedEngine:
+class FederatedEngine(EngineBase):
     name: ClassVar[str] = "federated"
     label: ClassVar[str] = "Federated learning"
     description: ClassVar[str] = (
@@ -38,13 +40,28 @@ class FederatedEngine:
     )
     Params: ClassVar[type] = FederatedParams
 
-    def reference_model(self, model: ModelParams, params: FederatedParams) -> ModelParams:
-        """The plaintext reference trains ``rounds x local_epochs`` centralised epochs.
+    labels: ClassVar[Mapping[str, Label]] = contract.LABELS
+    sweepable: ClassVar[bool] = True
 
-        That is as many passes over every row as the federation makes (with all clients
-        selected), so the comparison is like for like whatever ``[model] epochs`` says.
-        """
-        return dataclasses.replace(model, epochs=params.rounds * params.local_epochs)
+    def plan(
+        self, model: ModelParams, params: FederatedParams, data: PreparedData | None = None
+    ) -> RunPlan:
+        return contract.plan(model, params)
+
+    def form_rules(self, values: Mapping[str, Any]) -> FormHints:
+        return contract.form_rules(values)
+
+    def model_rules(
+        self, pattern_values: Mapping[str, Any], model_values: Mapping[str, Any]
+    ) -> FormHints:
+        return contract.model_rules(pattern_values, model_values)
+
+    def guarantee(
+        self, params: FederatedParams, result: EngineResult | None, *, n_train: int | None = None
+    ) -> Guarantee:
+        return contract.guarantee(
+            params, result, protects=self.protects, not_protected=self.does_not_protect
+        )
 
     def validate(self, data: PreparedData, model: ModelParams, params: FederatedParams) -> None:
         """Raise ValueError (with what to change) for settings this data cannot support."""
@@ -59,41 +76,7 @@ class FederatedEngine:
         seed: int,
         cancel: CancelToken,
     ) -> EngineRun:
-        result: EngineResult = yield from run_federated(
-            data, model, params, seed=seed, cancel=cancel
-        )
-        result.privacy.update(scope(params))
-        return result
-
-
-def scope(params: FederatedParams) -> dict[str, object]:
-    """What the run's protection covers, and what its results compute without it."""
-    dp = params.epsilon is not None
-    diagnostics = [
-        "training loss and accuracy (history train_*, final.train_*), computed on all clients' "
-        "rows together, which a real federation's server could not do",
-        "per-client row and class counts (extra.partition)"
-        + (", exactly what client-level DP protects" if dp else ""),
-    ]
-    if params.local_test:
-        diagnostics.append("per-client test accuracy (extra.local_test_accuracy)")
-    if dp:
-        covers = (
-            "the global model after every round, and what is computed from it on held-out data "
-            "(test accuracy and loss): any one client's whole contribution is bounded by epsilon"
-        )
-    elif params.secure_aggregation:
-        covers = (
-            "the clients' raw rows (they never leave their owner) and each client's update (the "
-            "server sees only the round's sum); there is no epsilon: the global model is as "
-            "revealing as a centrally trained one"
-        )
-    else:
-        covers = (
-            "the clients' raw rows, which never leave their owner; the server sees every "
-            "client's update and there is no epsilon"
-        )
-    return {"covers": covers, "diagnostics": diagnostics}
+        return run_federated(data, model, params, seed=seed, cancel=cancel)
 
 
 register(FederatedEngine())

@@ -31,7 +31,15 @@ from ppml_lab.data import PreparedData
 from ppml_lab.data.partition import partition as split_clients
 from ppml_lab.engines.base import CancelToken, EngineResult, EngineRun
 from ppml_lab.engines.common import evaluate, metric_events
-from ppml_lab.engines.events import Artifact, BudgetSpent, Log, Metric, Overhead, Progress
+from ppml_lab.engines.events import (
+    ROWS_PER_PARTY,
+    Artifact,
+    BudgetSpent,
+    Log,
+    Metric,
+    Overhead,
+    Progress,
+)
 from ppml_lab.engines.federated.params import FederatedParams
 from ppml_lab.engines.federated.strategies import (
     ClientLevelDP,
@@ -68,6 +76,23 @@ def _column_values(data: PreparedData, column: str | None) -> np.ndarray | None:
             + (" ..." if len(data.train_frame.columns) > 20 else "")
         )
     return data.train_frame[column].astype("string").fillna("(missing)").to_numpy()
+
+
+def rows_per_party(summary: dict, method: str) -> dict:
+    """The partition summary as the generic rows-per-party chart payload (see ``events``)."""
+    return {
+        "party": "client",
+        "parties": [
+            {"label": c["label"], "rows": c["rows"], "class_counts": c["class_counts"]}
+            for c in summary["clients"]
+        ],
+        "class_names": summary["class_names"],
+        "empty": summary.get("empty_clients", []),
+        "named": method == "column",  # the column split names its clients (one per site, ...)
+        "description": "How the training rows were split between the federated clients: bar "
+        "height is the number of rows a client holds, colours are the classes. The test rows "
+        "stay with the server.",
+    }
 
 
 def make_transport(params: FederatedParams) -> Transport:
@@ -185,7 +210,7 @@ def run_federated(
     n_clients = len(part.client_indices)
     check_clients(params, n_clients)
     summary = part.summary(data.y_train, list(data.class_names))
-    yield Artifact(name="partition", payload=summary)
+    yield Artifact(name=ROWS_PER_PARTY, payload=rows_per_party(summary, params.partition))
     if summary.get("empty_clients"):
         empty = summary["empty_clients"]
         yield Log(

@@ -1,0 +1,287 @@
+"""What every engine declares besides its run: the contract the window, the CLI and the
+results document read, so that none of them names a pattern.
+
+An engine (see :class:`EngineBase`) says
+
+* whether it can run here (:meth:`EngineBase.available`: ``None`` or why not and how to fix it);
+* its plan for a run (:class:`RunPlan`: how many steps and what one is called, the plaintext
+  reference's training settings, the target epsilon, the parties);
+* which of its settings apply under the current choices (:class:`FormHints`, for its own
+  parameters and for the model section);
+* what a run protected (:class:`Guarantee`, built from the run's parameters and result: what is
+  protected and from whom, how strongly, under which assumptions, what is not, and whether the
+  setting gives no protection at all);
+* what its metrics and costs mean (:class:`Label`: a person's name, a unit, where to plot it).
+
+Everything here is plain data (no Qt), so tests and the PDF report read the same objects.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+from ppml_lab.privacy import translator
+
+__all__ = [
+    "COMMON_LABELS",
+    "EngineBase",
+    "FormHints",
+    "Guarantee",
+    "Label",
+    "RunPlan",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunPlan:
+    """What a run will do, known before it starts.
+
+    Attributes
+    ----------
+    steps : int or None
+        Steps the live plots will draw (epochs, rounds, ...); None when not known in advance.
+    step_name : str
+        What one step is, for axes and progress ("epoch", "round", "fit (one shot)").
+    reference : object
+        The ``ModelParams`` the plaintext reference trains with (same model, same split, as
+        many passes over the data as the pattern makes).
+    target_epsilon : float or None
+        The epsilon the run aims at (drawn as a target line); None without one.
+    parties : int or None
+        Data owners taking part (clients, parties), when the pattern has them.
+    party_name : str
+        What they are called ("clients", "parties").
+    cost_estimate : str
+        A plain-words estimate of the cost when the engine can give one ("" otherwise).
+    """
+
+    steps: int | None
+    step_name: str = "epoch"
+    reference: Any = None
+    target_epsilon: float | None = None
+    parties: int | None = None
+    party_name: str = ""
+    cost_estimate: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FormHints:
+    """What a settings form should show besides the values.
+
+    Attributes
+    ----------
+    disabled : dict
+        Field name -> why the field does not apply now (the field is greyed out).
+    unset_text : dict
+        Optional field name -> what leaving it empty means (shown in the empty editor).
+    notes : list of str
+        Sentences shown under the form.
+    """
+
+    disabled: dict[str, str] = field(default_factory=dict)
+    unset_text: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Label:
+    """A person's name for a metric or cost kind an engine reports.
+
+    Attributes
+    ----------
+    text : str
+        The name in tables ("masking overhead").
+    unit : str
+        "s", "B", "" ...
+    plot : str
+        Where the live view draws it: "" (the cost table only), "bytes" (the data-sent plot),
+        or "other" (the plot of other per-step metrics).
+    plot_text : str
+        Its legend entry on that plot ("" = ``text``).
+    extra_over : str
+        For a cost that is part of another (e.g. masking bytes inside ``bytes_sent``): that
+        kind; the summary then says how much it added over the rest.
+    """
+
+    text: str
+    unit: str = ""
+    plot: str = ""
+    plot_text: str = ""
+    extra_over: str = ""
+
+
+#: Labels of the kinds every engine may report.
+COMMON_LABELS: Mapping[str, Label] = {
+    "seconds": Label("engine time", "s"),
+    "train_seconds": Label("training time", "s"),
+    "time_ratio": Label("time vs baseline", "x"),
+    "bytes_sent": Label("data sent (up + down)", "B", plot="bytes", plot_text="sent (up + down)"),
+    "bytes_up": Label("uploaded", "B"),
+    "bytes_down": Label("downloaded", "B"),
+    "train_loss": Label("train"),
+    "test_loss": Label("test"),
+    "train_accuracy": Label("train"),
+    "test_accuracy": Label("test"),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Guarantee:
+    """What a run protected, from whom, how strongly, and what it did not.
+
+    The results document, the window and the report all read this one object; its
+    :meth:`sentences` are the plain words shown with the result.
+
+    Attributes
+    ----------
+    protects : str
+        What is protected, in plain words.
+    adversary : str
+        From whom ("anyone who sees the trained model", "the server").
+    not_protected : tuple of str
+        What is not.
+    assumptions : tuple of str
+        What the protection relies on (a secret noise source, an honest-but-curious server, ...).
+    caveats : tuple of str
+        Anything else a reader must know to read the numbers.
+    epsilon, delta : float or None
+        The differential-privacy strength, when the run has one.
+    unit : str
+        What one epsilon protects: ``"record"`` or ``"client"`` (all of one client's rows).
+    n_protected : int or None
+        How many units there are (records or clients), to put delta in proportion.
+    headline : str
+        A few words on the unit ("per training record").
+    no_protection : str
+        Non-empty when this setting gives *no* protection at all, in a few words
+        ("deterministic noise", "two parties"); the label then reads NOT PRIVATE.
+    no_protection_reason : str
+        The sentence that says why.
+    covers : str
+        What the protection covers in the results (the model, held-out figures, ...).
+    diagnostics : tuple of str
+        Outputs of the run computed from the private data without the protection.
+    in_this_run : tuple of str
+        What this run's settings switched on or off, in plain words (may hold simple HTML
+        emphasis: ``<b>on</b>``).
+    """
+
+    protects: str
+    adversary: str = ""
+    not_protected: tuple[str, ...] = ()
+    assumptions: tuple[str, ...] = ()
+    caveats: tuple[str, ...] = ()
+    epsilon: float | None = None
+    delta: float | None = None
+    unit: str = "record"
+    n_protected: int | None = None
+    headline: str = ""
+    no_protection: str = ""
+    no_protection_reason: str = ""
+    covers: str = ""
+    diagnostics: tuple[str, ...] = ()
+    in_this_run: tuple[str, ...] = ()
+
+    @property
+    def has_epsilon(self) -> bool:
+        """Whether the run has a usable (epsilon, delta) guarantee."""
+        eps, delta = self.epsilon, self.delta
+        return (
+            isinstance(eps, (int, float))
+            and isinstance(delta, (int, float))
+            and math.isfinite(eps)
+            and eps > 0
+            and 0 <= delta < 1
+        )
+
+    @property
+    def level(self) -> str:
+        """The protection level in words: "NOT PRIVATE (...)", "strong" ... "very weak", or "none"."""
+        if self.no_protection:
+            return f"NOT PRIVATE ({self.no_protection})"
+        if self.has_epsilon:
+            return translator.protection_level(float(self.epsilon))  # type: ignore[arg-type]
+        return "none"
+
+    def sentences(self) -> list[str]:
+        """The plain-words sentences: the privacy translator's for an epsilon, else none.
+
+        With ``no_protection`` the first sentence says why the run is not private.
+        """
+        if not self.has_epsilon:
+            return [self.no_protection_reason] if self.no_protection else []
+        sentences = translator.describe_guarantee(
+            float(self.epsilon),  # type: ignore[arg-type]
+            float(self.delta),  # type: ignore[arg-type]
+            self.n_protected,
+            per_client=self.unit == "client",
+        )
+        if self.no_protection:
+            sentences.insert(0, self.no_protection_reason)
+        return sentences
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for the results document (``protection``)."""
+        out = asdict(self)
+        out["level"] = self.level
+        for key in ("not_protected", "assumptions", "caveats", "diagnostics", "in_this_run"):
+            out[key] = list(out[key])
+        return out
+
+
+class EngineBase:
+    """Defaults for the contract; an engine subclasses this and overrides what applies.
+
+    Class attributes an engine sets: ``name`` (the key in experiment files), ``label``,
+    ``description``, ``protects`` and ``does_not_protect`` (the two boxes under the pattern
+    list), ``Params`` (its parameter dataclass, see :func:`ppml_lab.params.param`) and
+    ``labels`` (its own metric and cost kinds).
+    """
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    description: ClassVar[str] = ""
+    protects: ClassVar[str] = ""
+    does_not_protect: ClassVar[str] = ""
+    Params: ClassVar[type]
+    labels: ClassVar[Mapping[str, Label]] = {}
+    #: Whether the sweep may vary this pattern's ``epsilon`` field.
+    sweepable: ClassVar[bool] = False
+
+    def available(self) -> str | None:
+        """None if the engine can run here, else why not and how to fix it (e.g. install X)."""
+        return None
+
+    def plan(self, model: Any, params: Any, data: Any = None) -> RunPlan:
+        """The run's plan; ``data`` (a PreparedData) is optional (the window plans before
+        the data is prepared).
+        """
+        return RunPlan(steps=int(model.epochs), step_name="epoch", reference=model)
+
+    def form_rules(self, values: Mapping[str, Any]) -> FormHints:
+        """Hints for this pattern's own settings form, given its current (raw) values."""
+        return FormHints()
+
+    def model_rules(
+        self, pattern_values: Mapping[str, Any], model_values: Mapping[str, Any]
+    ) -> FormHints:
+        """Hints for the model section under this pattern (what it uses of it)."""
+        return FormHints()
+
+    def validate(self, data: Any, model: Any, params: Any) -> None:
+        """Raise ValueError (with what to change) for settings this data cannot support.
+
+        The runner calls it before training the plaintext reference, so a refused run costs
+        nothing.
+        """
+
+    def guarantee(self, params: Any, result: Any, *, n_train: int | None = None) -> Guarantee:
+        """What the run with ``params`` and engine ``result`` protected."""
+        return Guarantee(protects=self.protects, not_protected=(self.does_not_protect,))
+
+    def label_for(self, kind: str) -> Label:
+        """The label of a metric or cost kind (this engine's, then the common ones)."""
+        return self.labels.get(kind) or COMMON_LABELS.get(kind) or Label(kind.replace("_", " "))
