@@ -28,24 +28,26 @@ class TerminalProgress:
         self.stream = stream or sys.stderr
         self.quiet = quiet
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.latest: dict[str, float] = {}
+        from ppml_lab.experiments.history import RunState
+
+        self.state = RunState()
         self.t0 = time.perf_counter()
         self._last_line = ""
         self._last_plain: tuple[str, int] | None = None  # (phase, tenth) last printed off a tty
 
-    def __call__(self, event: Any) -> None:
-        from ppml_lab.engines.events import BudgetSpent, Log, Metric, Progress
+    @property
+    def latest(self) -> dict[str, float]:
+        return self.state.latest
 
+    def __call__(self, event: Any) -> None:
         if self.quiet:
             return
-        if isinstance(event, Metric):
-            self.latest[event.name] = event.value
-        elif isinstance(event, BudgetSpent):
-            self.latest["epsilon"] = event.epsilon
-        elif isinstance(event, Log) and event.level in ("warning", "error"):
-            self._print_line(f"{event.level}: {event.message}")
-        elif isinstance(event, Progress):
-            self._draw(event)
+        changes = self.state.apply(event)
+        for message in changes.warnings:
+            level = self.state.logs[-1].level if self.state.logs else "warning"
+            self._print_line(f"{level}: {message}")
+        if changes.progress is not None:
+            self._draw(changes.progress)
 
     def _draw(self, p: Any) -> None:
         total = max(p.total, 1)
@@ -225,12 +227,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return gui_main(experiment=getattr(args, "experiment", None))
     from ppml_lab.data import DatasetError, LoadCancelled
+    from ppml_lab.engines.runtime.signals import (
+        describe_interrupt,
+        exit_code,
+        termination_as_interrupt,
+    )
 
     try:
-        return int(args.func(args))
-    except KeyboardInterrupt:
-        print("ppml-lab: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        # SIGTERM (kill, a stopped service) and SIGHUP (a closed terminal) unwind like Ctrl+C,
+        # so every child process of the run is stopped; exit code 128 + signal (130, 143, 129).
+        with termination_as_interrupt():
+            return int(args.func(args))
+    except KeyboardInterrupt as exc:
+        print(f"ppml-lab: {describe_interrupt(exc)}", file=sys.stderr)
+        return exit_code(exc)
     except LoadCancelled:
         return EXIT_INTERRUPTED
     except (BadInput, DatasetError, ValueError, OSError) as exc:

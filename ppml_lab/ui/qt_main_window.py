@@ -35,12 +35,6 @@ from ppml_lab.data import DEFAULT_SOURCE, is_builtin
 from ppml_lab.engines.base import CancelToken
 from ppml_lab.engines.events import (
     ROWS_PER_PARTY,
-    Artifact,
-    BudgetSpent,
-    Log,
-    Metric,
-    Overhead,
-    Progress,
 )
 from ppml_lab.engines.registry import REFERENCE, engine_names, get_engine
 from ppml_lab.experiments.config import (
@@ -49,6 +43,7 @@ from ppml_lab.experiments.config import (
     load_experiment,
     save_experiment,
 )
+from ppml_lab.experiments.history import RunState
 from ppml_lab.experiments.runner import RunResult, run_experiment
 from ppml_lab.params import ParamError
 from ppml_lab.ui.qt_audit import AuditViewWidget
@@ -127,8 +122,7 @@ class MainWindow(QMainWindow):
         self._last_result: RunResult | None = None
         self._closing = False
         self._close_pending = False
-        self._latest: dict[str, float] = {}
-        self._progress: Progress | None = None
+        self._live = RunState()  # the running job's events, reduced (the one reducer)
         self._warnings: list[str] = []
         self._state = "Ready"
         self.artifact_views: dict[str, Any] = {}
@@ -445,9 +439,8 @@ class MainWindow(QMainWindow):
         self._run_job = job
         self._last_result = None
         self._pending_events = []
-        self._latest = {}
+        self._live = RunState()
         self._warnings = []
-        self._progress = None
         engine = get_engine(experiment.pattern)
         plan = engine.plan(experiment.model, experiment.params)
         steps = plan.steps or 1
@@ -774,40 +767,28 @@ class MainWindow(QMainWindow):
         events, self._pending_events = self._pending_events, []
         if self._closing:
             return
-        overheads: list[Overhead] = []
-        new_warnings = False
-        previous_progress = self._progress
-        for event in events:
-            if isinstance(event, Metric):
-                self._latest[event.name] = event.value
-            elif isinstance(event, BudgetSpent):
-                self._latest["epsilon"] = event.epsilon
-            elif isinstance(event, Progress):
-                self._progress = event
-            elif isinstance(event, Overhead):
-                overheads.append(event)
-            elif isinstance(event, Log) and event.level in ("warning", "error"):
-                self._warnings.append(event.message)
-                new_warnings = True
-            elif isinstance(event, Artifact):
-                view = self.artifact_views.get(event.name)
-                if view is not None:
-                    try:
-                        view(event.payload)
-                    except Exception as exc:  # noqa: BLE001 - a bad payload must not end the run view
-                        self._warnings.append(f"Could not draw {event.name!r}: {exc}")
-                        new_warnings = True
-        self.plots.add_events(events)
+        changes = self._live.apply_all(events)
+        self._warnings.extend(changes.warnings)
+        new_warnings = bool(changes.warnings)
+        for artifact in changes.artifacts:
+            view = self.artifact_views.get(artifact.name)
+            if view is not None:
+                try:
+                    view(artifact.payload)
+                except Exception as exc:  # noqa: BLE001 - a bad payload must not end the run view
+                    self._warnings.append(f"Could not draw {artifact.name!r}: {exc}")
+                    new_warnings = True
+        self.plots.add_points(changes.points)
         if final:
             self.plots.draw_now()
         else:
             self.plots.draw_if_due()
-        if overheads:
-            self.results.add_overheads(overheads)
+        if changes.overheads:
+            self.results.add_overheads(changes.overheads)
         if new_warnings:
             self.results.set_warnings(self._warnings)
-        p = self._progress
-        if p is not None and p is not previous_progress:
+        p = changes.progress
+        if p is not None:
             if p.total > 0:
                 self.run_progress.setRange(0, p.total)
                 self.run_progress.setValue(min(p.step, p.total))
@@ -816,7 +797,7 @@ class MainWindow(QMainWindow):
                 self._run_job is not None and self._run_job.abort_requested
             ):
                 self._set_state(f"Running {what}")
-            self.results.show_live(self._latest, p.step, p.total, what)
+            self.results.show_live(self._live.latest, p.step, p.total, what)
             self.run_progressed.emit(p.step, p.total)
 
     def _apply_selection(self, selection: dict[str, Any]) -> None:

@@ -22,7 +22,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from ppml_lab.engines.contract import COMMON_LABELS, Label
-from ppml_lab.engines.events import BudgetSpent, Metric, Overhead
+from ppml_lab.experiments.history import Point, RunState
 
 # No global antialiasing: with the software rasteriser it makes a plot repaint 3-5x slower, and
 # repaint time during a run is GIL time taken from the engine. Curves are smoothed after a run.
@@ -399,18 +399,25 @@ class RunPlotsWidget(QWidget):
         self.epsilon_target_line.setValue(float(value))
         self.epsilon_target_line.label.setFormat(f"target ε = {value:g}")
 
-    def add_events(self, events: Iterable[object]) -> None:
-        """Buffer metric, budget and byte events (cheap; nothing is drawn until :meth:`refresh`)."""
+    def add_points(self, points: Iterable[Point]) -> None:
+        """Buffer new values from the run's state (cheap; nothing is drawn until :meth:`refresh`).
+
+        Metrics and the budget are drawn; costs only when their label puts them on the data-sent
+        plot.
+        """
         shown_before = self._shown_keys()
-        for event in events:
-            if isinstance(event, Metric):
-                self._append(event.name, event.step, event.value)
-            elif isinstance(event, BudgetSpent):
-                self._append("epsilon", event.step, event.epsilon)
-            elif isinstance(event, Overhead) and self._label(event.kind).plot == "bytes":
-                self._append(f"bytes:{event.kind}", event.step, event.value)
+        for point in points:
+            if point.source == "overhead":
+                if self._label(point.name).plot == "bytes":
+                    self._append(f"bytes:{point.name}", point.step, point.value)
+            else:
+                self._append(point.name, point.step, point.value)
         if self._shown_keys() != shown_before:
             self._apply_visibility()
+
+    def add_events(self, events: Iterable[object]) -> None:
+        """Buffer events (reduced by a throw-away :class:`RunState`): for tests and tools."""
+        self.add_points(RunState().apply_all(events).points)
 
     def draw_if_due(self) -> bool:
         """Draw changed curves unless the paint budget says to wait; True if it drew.
