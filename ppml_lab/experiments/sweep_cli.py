@@ -66,8 +66,9 @@ def register_cli(subparsers: Any) -> None:
 
 
 # The exit codes of ppml_lab.cli, repeated rather than imported: ppml_lab.cli also opens the GUI,
-# and the experiments layer must not depend on the ui layer, not even indirectly.
-EXIT_OK, EXIT_INTERRUPTED = 0, 130
+# and the experiments layer must not depend on the ui layer, not even indirectly. An interrupted
+# sweep exits with 128 + the signal number: 130 for Ctrl+C, 143 for SIGTERM, 129 for SIGHUP.
+EXIT_OK, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 130
 
 
 def _load_experiment(path: str, overrides: Sequence[str] = ()) -> Any:
@@ -164,6 +165,7 @@ def _write_json(doc: dict[str, Any], path: str) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run ``ppml-lab sweep``; return the exit code."""
     from ppml_lab.engines.base import CancelToken
+    from ppml_lab.engines.runtime import ChildFailed, describe_interrupt, exit_code
     from ppml_lab.experiments.runner import drive
     from ppml_lab.experiments.sweep import check_sweepable, parse_epsilons, run_sweep
 
@@ -193,13 +195,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     )
     try:
         result = drive(gen, progress)
-    except KeyboardInterrupt:
-        # Closing the generator stops the workers; the finished points are lost with it, so
-        # say so rather than write a partial document silently.
+    except KeyboardInterrupt as exc:  # Ctrl+C, or SIGTERM / SIGHUP (runtime.Terminated)
+        # Closing the generator stops and reaps the workers; the finished points are lost with
+        # it, so say so rather than write a partial document silently.
         cancel.cancel()
         gen.close()
-        print("ppml-lab: sweep interrupted; no document written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        print(f"ppml-lab: sweep {describe_interrupt(exc)}; no document written", file=sys.stderr)
+        return exit_code(exc)
+    except ChildFailed as exc:  # a worker was killed (out of memory, kill -9, ...)
+        print(f"ppml-lab: error: {exc}; no document written", file=sys.stderr)
+        return EXIT_FAILURE
     doc = result.to_document()
     plan = None
     if tolerance is not None:

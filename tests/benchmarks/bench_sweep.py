@@ -32,10 +32,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from ppml_lab.engines.dp import DPParams
-from ppml_lab.experiments import sweep as sweep_module
 from ppml_lab.experiments.config import load_experiment
 from ppml_lab.experiments.runner import drive
 from ppml_lab.experiments.sweep import NON_PRIVATE, SweepResult, run_sweep
+from ppml_lab.experiments.sweep import worker as sweep_worker
 from ppml_lab.privacy import accounting
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,7 +168,7 @@ def main() -> None:
             # Each serial run starts cold (accounting caches, prepared data), as each pool run's
             # fresh workers do.
             accounting.clear_caches()
-            sweep_module._DATA_CACHE.clear()
+            sweep_worker.clear_data_cache()
             serial, t = timed_sweep(exp, seeds=args.seeds, workers=0, verbose=False)
             t_serials.append(t)
             print(f"serial, in this process: {t:.1f} s wall (load average "

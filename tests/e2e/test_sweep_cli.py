@@ -1,11 +1,14 @@
-"""``python -m ppml_lab sweep`` end to end: the JSON document, progress lines and bad input."""
+"""``python -m ppml_lab sweep`` end to end: the JSON document, progress lines, bad input, and
+stopping it (Ctrl+C, SIGTERM, a killed worker) without leaving a process behind."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -128,3 +131,90 @@ def test_bad_input_is_one_line_and_exit_2(
     assert lines[0].startswith("ppml-lab: error:")
     assert message in lines[0]
     assert not (tmp_path / "x.json").exists()
+
+
+# ``ppml-lab`` with the default Ctrl+C handler: a background job started from a non-interactive
+# shell (as CI runs tests) inherits SIGINT ignored, and Python keeps it ignored.
+WITH_DEFAULT_SIGINT = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from ppml_lab.cli import main; sys.exit(main())"
+)
+
+
+def _long_sweep(experiment: Path, out: Path) -> subprocess.Popen[str]:
+    """A 60-point sweep in a session of its own, once it has finished its first point."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WITH_DEFAULT_SIGINT, "sweep", str(experiment), "--seeds", "20",
+         "--epsilons", "1,3", "--workers", "2", "--set", "model.epochs=20", "--json", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        start_new_session=True,
+    )
+    first = proc.stderr.readline()
+    assert first.startswith("[ 1/60]"), first + proc.stderr.read()
+    return proc
+
+
+def _stat(pid: str) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _session(sid: int) -> dict[int, int]:
+    """Live processes of session ``sid``: pid -> parent pid."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        fields = _stat(entry) if entry.isdigit() else None
+        if fields and int(fields[3]) == sid and fields[0] != "Z":
+            found[int(entry)] = int(fields[1])
+    return found
+
+
+def _assert_nothing_left(sid: int) -> None:
+    deadline = time.monotonic() + 2.0  # an orphaned zombie is reaped by init within moments
+    while _session(sid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _session(sid) == {}
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "word"),
+    [(signal.SIGTERM, 143, "terminated (SIGTERM)"), (signal.SIGINT, 130, "interrupted")],
+    ids=["SIGTERM", "SIGINT"],
+)
+def test_a_signal_stops_the_sweep_and_every_process_it_started(
+    signum: int, code: int, word: str, experiment: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "sweep.json"
+    proc = _long_sweep(experiment, out)
+    assert len(_session(proc.pid)) >= 4  # this process, the fork server, 2 workers (+ tracker)
+    os.kill(proc.pid, signum)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == f"ppml-lab: sweep {word}; no document written"
+    assert not out.exists()
+    _assert_nothing_left(proc.pid)
+
+
+def test_a_killed_worker_is_a_one_line_error(experiment: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sweep.json"
+    proc = _long_sweep(experiment, out)
+    processes = _session(proc.pid)
+    server = next(pid for pid, parent in processes.items() if parent == proc.pid
+                  and "forkserver" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace"))
+    worker = min(pid for pid, parent in processes.items() if parent == server)
+    os.kill(worker, signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("ppml-lab: error: sweep: sweep worker ")
+    assert f"(pid {worker}) was killed by SIGKILL" in last and last.endswith("no document written")
+    assert not out.exists()
+    _assert_nothing_left(proc.pid)

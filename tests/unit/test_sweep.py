@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import statistics
 import time
 from dataclasses import replace
@@ -13,6 +14,7 @@ import pytest
 
 from ppml_lab.engines.base import CancelToken
 from ppml_lab.engines.dp import DPParams
+from ppml_lab.engines.runtime import ChildFailed
 from ppml_lab.experiments.config import DatasetConfig, Experiment
 from ppml_lab.experiments.runner import drive, run_experiment
 from ppml_lab.experiments.sweep import (
@@ -141,6 +143,47 @@ def test_cancel_keeps_finished_points_and_does_not_wait() -> None:
     assert first in result.points
     assert 1 <= len(result.points) < 12
     assert result.summaries  # summaries of what finished
+    # No worker is left running (nor any other child of the fork server).
+    assert not any(_alive(p.worker) for p in result.points)
+    assert _fork_server_children() == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _fork_server_children() -> list[int]:
+    """Live processes whose parent is this process's multiprocessing fork server (workers)."""
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver._forkserver_pid
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and server is not None:
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as f:
+                    state, ppid = f.read().rsplit(")", 1)[1].split()[:2]
+            except OSError:
+                continue
+            if int(ppid) == server and state != "Z":
+                found.append(int(entry))
+    return found
+
+
+def test_a_killed_worker_is_a_clear_error_and_leaves_no_process() -> None:
+    gen = run_sweep(small_experiment(), epsilons=EPSILONS, seeds=6, workers=2)
+    first = next(gen)
+    os.kill(first.worker, signal.SIGKILL)
+    t0 = time.perf_counter()
+    with pytest.raises(ChildFailed, match=r"sweep: sweep worker \d \(pid \d+\) was killed by SIGKILL") as info:
+        drive(gen)
+    assert time.perf_counter() - t0 < 5.0
+    assert info.value.pid == first.worker and info.value.signal_name == "SIGKILL"
+    assert _fork_server_children() == []
 
 
 def test_cancel_between_points_in_process() -> None:
