@@ -63,15 +63,27 @@ def test_no_pattern_is_named_outside_the_engines() -> None:
 
 
 def test_the_reference_pattern_is_named_through_the_registry() -> None:
-    """Comparisons with, calls on and defaults of the pattern name "baseline" use
+    """Comparisons with, calls with and defaults of the pattern name "baseline" use
     ``registry.REFERENCE`` (the results document's ``baseline`` section is another thing)."""
-    use = re.compile(r"""(==|!=|=)\s*["']baseline["']|\(["']baseline["']\)|["']baseline["']\)""")
-    offenders = [
-        f"{path.name}:{n}"
-        for path, text in _outside_engines().items()
-        for n, line in enumerate(text.splitlines(), 1)
-        if use.search(line.split("#", 1)[0])
-    ]
+    import ast
+
+    offenders = []
+    for path, text in _outside_engines().items():
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            values: list[ast.AST] = []
+            if isinstance(node, ast.Compare):
+                values = [node.left, *node.comparators]
+            elif isinstance(node, ast.Call) and not (
+                isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+            ):  # get_engine("baseline"), with_pattern("baseline"); not doc.get("baseline")
+                values = list(node.args)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                values = [node.value]
+            offenders += [
+                f"{path.name}:{v.lineno}" for v in values
+                if isinstance(v, ast.Constant) and v.value == "baseline"
+            ]
     assert offenders == []
 
 
