@@ -32,7 +32,7 @@ from typing import Any
 from ppml_lab.data import DEFAULT_SOURCE, PreprocessOptions, is_builtin
 from ppml_lab.engines.registry import REFERENCE, get_engine
 from ppml_lab.models import ModelParams
-from ppml_lab.params import ParamError, describe, from_mapping, to_mapping
+from ppml_lab.params import ParamError, describe, from_mapping, param, to_mapping
 
 
 class ConfigError(ValueError):
@@ -52,14 +52,46 @@ _DATASET_KEYS = {
 }
 
 
+#: The ``scaling`` that clips numbers to public ranges (``bounds``) and uses public ``categories``.
+PUBLIC_BOUNDS = "bounds"
+
+
 @dataclass(frozen=True, kw_only=True)
 class DatasetConfig:
+    """The ``[dataset]`` section: which table, which columns, and how they become numbers.
+
+    ``test_fraction`` and ``scaling`` carry parameter metadata (:func:`ppml_lab.params.param`),
+    so the window builds their editors like a pattern's settings. ``source``, ``target``,
+    ``exclude`` and ``include`` are chosen with the data; ``bounds`` (numeric column ->
+    ``(low, high)``) and ``categories`` (text column -> levels) are public knowledge about the
+    columns, used with ``scaling = "bounds"``.
+    """
+
     source: str = DEFAULT_SOURCE
     target: str | None = None
     exclude: tuple[str, ...] = ()
     include: tuple[str, ...] = ()
-    test_fraction: float = 0.2
-    scaling: str = "standard"
+    test_fraction: float = param(
+        0.2,
+        label="Test share",
+        minimum=0.05,
+        maximum=0.5,
+        help="Share of the rows held out to measure accuracy (0.2 = 20 %). The model never "
+        "trains on them; the split keeps the classes' proportions and follows the seed.",
+    )
+    scaling: str = param(
+        "standard",
+        label="Scaling",
+        choices=("standard", PUBLIC_BOUNDS, "none"),
+        help="How numeric columns are brought to a common scale before training.\n"
+        "standard: subtract the mean and divide by the standard deviation of the training "
+        "rows. Those statistics come from the private rows, and a privacy budget (epsilon) "
+        "does not count what they reveal.\n"
+        "bounds: clip each column to a public range known without looking at the data (e.g. "
+        "age 0 to 120) and map it to [-1, 1]; with public category lists for the text columns, "
+        "nothing is learnt from the data before training.\n"
+        "none: use the numbers as they are.",
+    )
     bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from ppml_lab.privacy.attacks import audit_ceiling, audit_verdict
 from ppml_lab.privacy.translator import tpr_bound
-from ppml_lab.ui.qt_plots import LEGEND_BRUSH
+from ppml_lab.ui.qt_plot_style import LEGEND_BRUSH
 
 #: Attack colours (the DP region is green, the diagonal grey).
 ATTACK_COLORS = ["#d62728", "#1f77b4", "#9467bd", "#ff7f0e", "#8c564b"]

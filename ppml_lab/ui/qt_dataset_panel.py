@@ -1,68 +1,34 @@
-"""The dataset side of the window: source picker, target, columns to use, schema summary, preview.
+"""The Data tab's controls: source picker, target, columns to use and a summary of the columns.
 
-:class:`DatasetPanel` holds the controls; :class:`DataPreviewWidget` shows the first rows through
-:class:`PreviewTableModel` (a small model over ``frame.head(100)``, never a widget per cell).
-Loading itself happens in the window's worker thread through :func:`load_and_inspect`.
+The table itself is loaded by the window in a worker thread
+(:mod:`ppml_lab.ui.qt_main_window_loading`) and previewed by
+:class:`~ppml_lab.ui.qt_data_preview.DataPreviewWidget`; how the columns are turned into numbers
+(test share, scaling, public ranges) is edited in
+:class:`~ppml_lab.ui.qt_preprocessing_panel.PreprocessingPanel`.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
-import pandas as pd
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from ppml_lab.data import BUILTINS, ColumnInfo, infer_schema, load_source
-from ppml_lab.data.loading import ProgressCallback
+from ppml_lab.data import BUILTINS, ColumnInfo
 from ppml_lab.data.source import LoadedTable
-
-PREVIEW_ROWS = 100
-FILE_FILTER = (
-    "Data files (*.csv *.tsv *.txt *.data *.xlsx *.xlsm *.xls *.parquet *.pq);;"
-    "CSV / TSV (*.csv *.tsv *.txt *.data);;Excel (*.xlsx *.xlsm *.xls);;"
-    "Parquet (*.parquet *.pq);;All files (*)"
-)
-
-
-@dataclass(frozen=True, kw_only=True)
-class InspectedTable:
-    """A loaded table with its inferred schema (both computed in the worker thread)."""
-
-    table: LoadedTable
-    schema: dict[str, ColumnInfo]
-
-
-def load_and_inspect(source: str, *, progress: ProgressCallback | None = None) -> InspectedTable:
-    """Load ``source`` and infer its schema; meant to run in a worker thread.
-
-    Raises
-    ------
-    DatasetError
-        For any problem with the file (the message is meant for the user).
-    LoadCancelled
-        When ``progress`` returned False.
-    """
-    table = load_source(source, progress=progress)
-    return InspectedTable(table=table, schema=infer_schema(table.frame))
 
 
 def exclusion_reason(info: ColumnInfo) -> str:
@@ -77,104 +43,13 @@ def exclusion_reason(info: ColumnInfo) -> str:
     return ""
 
 
-class PreviewTableModel(QAbstractTableModel):
-    """A read-only table model over the first rows of a DataFrame."""
+class _CompactListWidget(QListWidget):
+    """A list that asks for less height than Qt's default (192 px), so that the Data tab fits a
+    800-pixel-high window with the public-ranges table shown; it still grows with the window.
+    """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._frame = pd.DataFrame()
-        self._schema: dict[str, ColumnInfo] = {}
-        self._missing_brush = QBrush(QColor("#9a9a9a"))
-
-    def set_frame(self, frame: pd.DataFrame, schema: dict[str, ColumnInfo] | None = None) -> None:
-        """Show the first :data:`PREVIEW_ROWS` rows of ``frame``."""
-        self.beginResetModel()
-        self._frame = frame.head(PREVIEW_ROWS).copy()
-        self._schema = dict(schema or {})
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._frame)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else self._frame.shape[1]
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        value = self._frame.iat[index.row(), index.column()]
-        missing = value is None or value is pd.NA or (isinstance(value, float) and value != value)
-        if role == Qt.ItemDataRole.DisplayRole:
-            if missing:
-                return "(missing)"
-            if isinstance(value, float):
-                return f"{value:.6g}"
-            return str(value)
-        if role == Qt.ItemDataRole.ForegroundRole and missing:
-            return self._missing_brush
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if not missing and isinstance(value, (int, float)) and not isinstance(value, bool):
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if orientation == Qt.Orientation.Vertical:
-            return section + 1 if role == Qt.ItemDataRole.DisplayRole else None
-        if section >= self._frame.shape[1]:
-            return None
-        name = str(self._frame.columns[section])
-        if role == Qt.ItemDataRole.DisplayRole:
-            return name
-        if role == Qt.ItemDataRole.ToolTipRole:
-            info = self._schema.get(name)
-            if info is None:
-                return name
-            return (
-                f"{name}: {info.kind}, {info.n_unique:,} distinct values, "
-                f"{info.n_missing:,} missing"
-            )
-        return None
-
-
-class DataPreviewWidget(QWidget):
-    """The preview table with a caption saying how much of the table is shown."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.caption = QLabel("No data loaded.", self)
-        self.caption.setObjectName("captionLabel")
-        self.caption.setToolTip("How many rows of the table the preview shows")
-        self.model = PreviewTableModel(self)
-        self.view = QTableView(self)
-        self.view.setModel(self.model)
-        self.view.setToolTip(
-            f"The first {PREVIEW_ROWS} rows as read from the file; hover a column header for "
-            "its type and missing values."
-        )
-        self.view.setAlternatingRowColors(True)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.view.horizontalHeader().setDefaultSectionSize(110)
-        self.view.verticalHeader().setDefaultSectionSize(22)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.caption)
-        layout.addWidget(self.view, 1)
-
-    def set_table(self, table: LoadedTable, schema: dict[str, ColumnInfo]) -> None:
-        self.model.set_frame(table.frame, schema)
-        n = len(table.frame)
-        shown = min(n, PREVIEW_ROWS)
-        self.caption.setText(
-            f"<b>{html.escape(table.name)}</b> — showing the first {shown:,} of {n:,} rows, "
-            f"{table.frame.shape[1]} columns"
-        )
-        self.view.resizeColumnsToContents()
-        header = self.view.horizontalHeader()
-        for col in range(self.model.columnCount()):
-            header.resizeSection(col, min(max(header.sectionSize(col), 60), 220))
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(super().sizeHint().width(), 120)
 
 
 class DatasetPanel(QWidget):
@@ -235,7 +110,7 @@ class DatasetPanel(QWidget):
         self.summary_label.setTextFormat(Qt.TextFormat.RichText)
         self.summary_label.setToolTip("What PPML Lab inferred about the columns")
 
-        self.columns_list = QListWidget(self)
+        self.columns_list = _CompactListWidget(self)
         self.columns_list.setObjectName("columnsList")
         self.columns_list.setToolTip(
             "Untick a column to leave it out of training. Identifier-like and constant columns "
@@ -390,6 +265,15 @@ class DatasetPanel(QWidget):
             out.append((n_unique, name, f"{kind}, {n_unique:,} distinct values"))
         out.sort(key=lambda t: t[0])
         return [(name, text) for _, name, text in out]
+
+    def used_columns(self) -> list[ColumnInfo]:
+        """What was inferred about the ticked feature columns, in the table's order."""
+        ticked = {
+            self.columns_list.item(row).data(Qt.ItemDataRole.UserRole)
+            for row in range(self.columns_list.count())
+            if self.columns_list.item(row).checkState() == Qt.CheckState.Checked
+        }
+        return [info for name, info in self._schema.items() if name in ticked]
 
     def column_item(self, name: str) -> QListWidgetItem | None:
         """The list item of column ``name`` (None for the target or an unknown name)."""

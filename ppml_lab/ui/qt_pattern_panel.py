@@ -28,7 +28,8 @@ from ppml_lab.engines.registry import engine_names, get_engine
 from ppml_lab.models import ModelParams
 from ppml_lab.params import ParamError, ParamSpec, to_mapping
 from ppml_lab.ui.param_rules import FormHints, is_column_field, model_hints, pattern_hints
-from ppml_lab.ui.qt_param_form import IntSpinBox, ParamFormWidget, number_error
+from ppml_lab.ui.qt_number_fields import IntSpinBox, number_error
+from ppml_lab.ui.qt_param_form import ParamFormWidget
 
 _SEED_SPEC = ParamSpec(name="seed", label="Seed", type=int, default=0, minimum=0, maximum=2**31 - 1)
 

@@ -238,7 +238,7 @@ def test_private_pattern_events_fill_every_view(window, fake_engine, qtbot, mess
 
 
 def test_partition_chart_tolerates_odd_payloads(qtbot) -> None:
-    from ppml_lab.ui.qt_plots import PartitionChartWidget
+    from ppml_lab.ui.qt_partition_chart import PartitionChartWidget
 
     chart = PartitionChartWidget()
     qtbot.addWidget(chart)
@@ -400,7 +400,11 @@ def test_closing_during_a_step_that_ignores_cancel_hides_then_closes(
     win.show()
     load(win, qtbot, "builtin:wine")
     win.pattern_panel.set_pattern("stubborn")
-    with qtbot.waitSignal(win.run_progressed, timeout=10_000):
+    # Step 1 of the stubborn pattern, not the "training the plaintext reference" progress (step
+    # 0) that comes first: closing during the reference would stop at once.
+    with qtbot.waitSignal(
+        win.run_progressed, timeout=10_000, check_params_cb=lambda step, total: step >= 1
+    ):
         assert win.start_run()
     assert win.close() is False  # the step is still running: not closed yet ...
     assert not win.isVisible()  # ... but gone from the screen at once

@@ -17,13 +17,8 @@ from ppml_lab.engines.dp.params import DPParams
 from ppml_lab.engines.federated.params import FederatedParams
 from ppml_lab.models import ModelParams
 from ppml_lab.params import ParamError
-from ppml_lab.ui.qt_param_form import (
-    EMPTY,
-    NOT_A_NUMBER,
-    SEPARATOR,
-    ParamFormWidget,
-    read_number,
-)
+from ppml_lab.ui.qt_number_fields import EMPTY, NOT_A_NUMBER, SEPARATOR, read_number
+from ppml_lab.ui.qt_param_form import ParamFormWidget
 
 ENGLISH = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
 GERMAN = QLocale(QLocale.Language.German, QLocale.Country.Germany)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from fake_engine import FakeParams
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QSpinBox
 
 from ppml_lab.models import ModelParams
 from ppml_lab.params import ParamError, describe
-from ppml_lab.ui.qt_param_form import ParamFormWidget, ScientificSpinBox
+from ppml_lab.ui.qt_number_fields import ScientificSpinBox
+from ppml_lab.ui.qt_param_form import ParamFormWidget
+
+
+@pytest.fixture
+def fake_params(fake_engine):  # noqa: ANN001, ANN201
+    """The test pattern's Params, from the module the ``fake_engine`` fixture registered (not
+    imported here: importing it at module level would register it for every later test)."""
+    return fake_engine.Params
 
 
 def test_model_form_has_one_editor_per_parameter_with_metadata(qtbot) -> None:
@@ -37,8 +44,8 @@ def test_model_form_has_one_editor_per_parameter_with_metadata(qtbot) -> None:
     assert form.build() == ModelParams()
 
 
-def test_any_params_dataclass_gets_a_form(qtbot) -> None:
-    form = ParamFormWidget(FakeParams)
+def test_any_params_dataclass_gets_a_form(qtbot, fake_params) -> None:
+    form = ParamFormWidget(fake_params)
     qtbot.addWidget(form)
     assert isinstance(form.editor("secure"), QCheckBox)
     assert isinstance(form.editor("noise"), QDoubleSpinBox)
@@ -74,8 +81,8 @@ def test_scientific_spin_box_steps_on_a_log_scale(qtbot) -> None:
     assert box.valueFromText("2.5e-3") == pytest.approx(0.0025)
 
 
-def test_an_invalid_combination_is_shown_inline_and_raises(qtbot) -> None:
-    form = ParamFormWidget(FakeParams, where="Pattern: ")
+def test_an_invalid_combination_is_shown_inline_and_raises(qtbot, fake_params) -> None:
+    form = ParamFormWidget(fake_params, where="Pattern: ")
     qtbot.addWidget(form)
     assert form.validate() == ""
     assert form.error_label.isHidden()
@@ -106,7 +113,7 @@ def test_changing_a_spin_box_changes_the_experiment(window, qtbot) -> None:
     assert exp.pattern == "baseline"
 
 
-def test_pattern_change_rebuilds_the_form_and_shows_protections(window, fake_engine, qtbot, messages) -> None:
+def test_pattern_change_rebuilds_the_form_and_shows_protections(window, fake_engine, fake_params, qtbot, messages) -> None:
     from ppml_lab.ui.qt_pattern_panel import PatternPanel
 
     panel = PatternPanel()
@@ -115,10 +122,10 @@ def test_pattern_change_rebuilds_the_form_and_shows_protections(window, fake_eng
     assert index >= 0
     with qtbot.waitSignal(panel.pattern_changed, timeout=1000):
         panel.pattern_combo.setCurrentIndex(index)
-    assert {s.name for s in panel.pattern_form.specs} == {s.name for s in describe(FakeParams)}
+    assert {s.name for s in panel.pattern_form.specs} == {s.name for s in describe(fake_params)}
     assert "Fake protection." in panel.protects_label.text()
     assert "Everything real." in panel.not_protects_label.text()
-    assert panel.pattern_params() == FakeParams()
+    assert panel.pattern_params() == fake_params()
     panel.set_pattern("baseline")
     from ppml_lab.engines.baseline import BaselineEngine
 
@@ -145,8 +152,8 @@ def test_invalid_settings_show_a_message_instead_of_running(window, fake_engine,
     assert window.build_experiment().params.high == 4.0
 
 
-def test_advanced_section_toggles(qtbot) -> None:
-    form = ParamFormWidget(FakeParams)
+def test_advanced_section_toggles(qtbot, fake_params) -> None:
+    form = ParamFormWidget(fake_params)
     qtbot.addWidget(form)
     assert form.advanced_section is not None
     form.advanced_section.toggle_button.click()

@@ -261,3 +261,24 @@ def test_experiment_from_dict_defaults():
     exp = experiment_from_dict({})
     assert exp == Experiment()
     assert exp.params == BaselineParams()
+
+
+def test_dataset_settings_carry_parameter_metadata_the_loader_agrees_with():
+    """test_fraction and scaling are declared like pattern parameters (the window's Data tab
+    builds its form from them); the experiment-file loader accepts exactly what they allow."""
+    specs = {s.name: s for s in describe(DatasetConfig)}
+    assert set(specs) == {"test_fraction", "scaling"}
+    assert all(s.label and s.help for s in specs.values())
+    fraction, scaling = specs["test_fraction"], specs["scaling"]
+    for value in (fraction.minimum, fraction.maximum):
+        assert experiment_from_dict({"dataset": {"test_fraction": value}}).dataset.test_fraction == value
+    for value in (fraction.minimum - 0.01, fraction.maximum + 0.01):
+        with pytest.raises(ConfigError, match="test_fraction"):
+            experiment_from_dict({"dataset": {"test_fraction": value}})
+    for choice in scaling.choices:
+        assert experiment_from_dict({"dataset": {"scaling": choice}}).dataset.scaling == choice
+    assert from_mapping(DatasetConfig, {"test_fraction": 0.3, "scaling": "bounds"}) == DatasetConfig(
+        test_fraction=0.3, scaling="bounds"
+    )
+    with pytest.raises(ParamError, match="scaling"):
+        from_mapping(DatasetConfig, {"scaling": "minmax"})

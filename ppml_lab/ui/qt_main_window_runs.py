@@ -1,0 +1,249 @@
+"""The main window's runs: starting one in a worker thread, drawing its events, ending it.
+
+The worker thread runs :func:`~ppml_lab.experiments.runner.run_experiment`; the events it yields
+are buffered (:meth:`RunLifecycleMixin._on_run_job_yielded` only appends) and a ~25 Hz paint
+timer hands them to the one reducer of run events (:class:`~ppml_lab.experiments.history.RunState`),
+whose changes go to the plots, the results panel, the progress bar and the artifact views. The
+run's plan (steps, step name, target epsilon) comes from the engine's contract, so nothing here
+names a pattern.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import QElapsedTimer, QTimer, Slot
+
+from ppml_lab.engines.base import CancelToken
+from ppml_lab.engines.events import ROWS_PER_PARTY
+from ppml_lab.engines.registry import REFERENCE, get_engine
+from ppml_lab.experiments.history import RunState
+from ppml_lab.experiments.runner import RunResult, run_experiment
+from ppml_lab.params import ParamError
+from ppml_lab.ui.qt_errors import show_exception, show_message
+from ppml_lab.ui.qt_worker import WorkerThread
+
+PAINT_INTERVAL_MS = 40  # 25 Hz
+
+
+class RunLifecycleMixin:
+    """Runs of :class:`~ppml_lab.ui.qt_main_window.MainWindow` (a part of it).
+
+    Uses the window's views (``plots``, ``results``, ``audit_view``, ``run_progress``,
+    ``elapsed_label``, the tabs), :meth:`build_experiment` and its state helpers
+    (``_set_state``, ``_update_actions``, ``_job_running``, ``_closing``).
+    """
+
+    def _init_runs(self) -> None:
+        self._run_job: WorkerThread | None = None
+        self._cancel_token: CancelToken | None = None
+        self._pending_events: list[object] = []
+        self._last_result: RunResult | None = None
+        self._live = RunState()  # the running job's events, reduced (the one reducer)
+        self._warnings: list[str] = []
+        self.artifact_views: dict[str, Any] = {ROWS_PER_PARTY: self.plots.show_partition}
+        """Artifact name -> callable(payload): how a pattern's artifacts are drawn."""
+        self._paint_timer = QTimer(self)
+        self._paint_timer.setObjectName("paintTimer")
+        self._paint_timer.setInterval(PAINT_INTERVAL_MS)
+        self._paint_timer.timeout.connect(self._on_paint_timer_timeout)
+        self._elapsed = QElapsedTimer()
+
+    @property
+    def last_result(self) -> RunResult | None:
+        return self._last_result
+
+    def start_run(self) -> bool:
+        """Validate the settings and start a run; False (with a message) if that is not possible."""
+        if self.is_busy:
+            return False
+        if self.table is None:
+            show_message(self, "No data", "Load a dataset first (File > Open data, or pick a built-in one).")
+            return False
+        try:
+            experiment = self.build_experiment()
+        except ParamError as exc:
+            # The Data tab when its preprocessing settings are the problem, else the pattern's.
+            self.setup_tabs.setCurrentIndex(0 if self.preprocessing_panel.has_errors() else 1)
+            self._set_state("Ready — check the settings")
+            show_message(self, "Check the settings", str(exc))
+            return False
+        except ValueError as exc:
+            show_message(self, "Cannot run", str(exc))
+            return False
+        missing = self.preprocessing_panel.missing_ranges()
+        if missing:
+            self.setup_tabs.setCurrentIndex(0)
+            self._set_state("Ready — public ranges are missing")
+            show_message(self, "Public ranges missing", self.preprocessing_panel.missing_message())
+            return False
+        self._cancel_token = CancelToken()
+        job = WorkerThread(
+            run_experiment,
+            experiment,
+            cancel=self._cancel_token,
+            table=self.table,
+            cancel_token=self._cancel_token,
+            parent=self,
+            name="ppml-run",
+        )
+        job.yielded.connect(self._on_run_job_yielded)
+        job.returned.connect(self._on_run_job_returned)
+        job.errored.connect(self._on_run_job_errored)
+        job.cancelled.connect(self._on_run_job_cancelled)
+        job.finished.connect(self._on_run_job_finished)
+        self._run_job = job
+        self._last_result = None
+        self._pending_events = []
+        self._live = RunState()
+        self._warnings = []
+        engine = get_engine(experiment.pattern)
+        plan = engine.plan(experiment.model, experiment.params)
+        steps = plan.steps or 1
+        self.plots.reset(planned_steps=plan.steps)
+        self.plots.set_labels(engine.label_for)
+        self.plots.set_smooth(False)
+        self.plots.set_step_label(plan.step_name)
+        self.plots.set_epsilon_target(plan.target_epsilon)
+        self.audit_view.clear()
+        self.results.set_pattern(experiment.pattern)
+        self.results.clear("<b>Preparing the data…</b>")
+        self.view_tabs.setCurrentIndex(1)
+        self.run_progress.setRange(0, max(1, int(steps)))
+        self.run_progress.setValue(0)
+        self.run_progress.setFormat("%v / %m")
+        self.run_progress.setVisible(True)
+        self._elapsed.start()
+        self._set_state("Preparing the data…")
+        self._paint_timer.start()
+        job.start()
+        self._update_actions()
+        self.run_started.emit()
+        return True
+
+    # ------------------------------------------------------------------ slots: the run job ---
+
+    @Slot()
+    def _on_run_triggered(self) -> None:
+        self.start_run()
+
+    @Slot(list)
+    def _on_run_job_yielded(self, events: list[object]) -> None:
+        # Cheap on purpose: events are drawn by the paint timer, not one by one.
+        self._pending_events.extend(events)
+
+    @Slot()
+    def _on_paint_timer_timeout(self) -> None:
+        self._flush_events(final=False)
+        if self._elapsed.isValid():
+            self.elapsed_label.setText(f"{self._elapsed.elapsed() / 1000:.1f} s")
+
+    @Slot(object)
+    def _on_run_job_returned(self, result: object) -> None:
+        self._flush_events()
+        if not isinstance(result, RunResult):
+            return
+        self._last_result = result
+        if self._closing:
+            return
+        self.results.show_result(result)
+        audit = result.engine_result.extra.get("audit") if result.engine_result else None
+        if audit:
+            self.audit_view.set_audit(audit)
+        base_acc = result.baseline.get("test_accuracy")
+        if result.experiment.pattern != REFERENCE:
+            self.plots.set_baseline_accuracy(base_acc)
+        done = result.history.last_progress
+        if result.status == "cancelled":
+            at = f" after step {done.step}/{done.total}" if done else ""
+            self._set_state(f"Cancelled{at}")
+        else:
+            self._set_state("Done")
+
+    @Slot(object)
+    def _on_run_job_errored(self, exc: object) -> None:
+        self._flush_events()
+        if self._closing:
+            return
+        # A ValueError is the data or the engine refusing these settings (one class only, more
+        # clients than rows, a delta too large, ...): a message to act on, not a crash report.
+        refused = isinstance(exc, ValueError)
+        self._set_state("Stopped — see the message" if refused else "Failed — see the message")
+        what = "The run could not go ahead:" if refused else "The run failed:"
+        self.results.clear(f"<b style='color:#b3261e'>{what}</b> {html.escape(str(exc))}")
+        if isinstance(exc, BaseException):
+            show_exception(self, "Cannot run this experiment" if refused else "The run failed", exc)
+
+    @Slot()
+    def _on_run_job_cancelled(self) -> None:
+        self._flush_events()
+        if not self._closing:
+            self._set_state("Cancelled")
+
+    @Slot()
+    def _on_run_job_finished(self) -> None:
+        self._paint_timer.stop()
+        if self._run_job is not None:
+            self._run_job.deleteLater()  # its thread has ended and every signal was handled
+        self._run_job = None
+        self._cancel_token = None
+        if self._closing:
+            self._finish_pending_close()
+            return
+        self._flush_events()
+        self.plots.draw_now()
+        self.plots.set_smooth(True)
+        if self._elapsed.isValid():
+            self.elapsed_label.setText(f"{self._elapsed.elapsed() / 1000:.1f} s")
+        self.run_progress.setVisible(False)
+        self._update_actions()
+        self.run_finished.emit(self._last_result)
+
+    # ------------------------------------------------------------------ drawing the events ---
+
+    def _flush_events(self, *, final: bool = True) -> None:
+        """Hand buffered events to the plots and panels, then repaint what changed.
+
+        On timer ticks (``final=False``) the plots redraw only when their paint budget allows
+        (see :meth:`RunPlotsWidget.draw_if_due`); at the end of a run everything is drawn.
+        """
+        if not final and not self._closing:
+            self.plots.draw_if_due()
+        if not self._pending_events:
+            return
+        events, self._pending_events = self._pending_events, []
+        if self._closing:
+            return
+        changes = self._live.apply_all(events)
+        self._warnings.extend(changes.warnings)
+        new_warnings = bool(changes.warnings)
+        for artifact in changes.artifacts:
+            view = self.artifact_views.get(artifact.name)
+            if view is not None:
+                try:
+                    view(artifact.payload)
+                except Exception as exc:  # noqa: BLE001 - a bad payload must not end the run view
+                    self._warnings.append(f"Could not draw {artifact.name!r}: {exc}")
+                    new_warnings = True
+        self.plots.add_points(changes.points)
+        if final:
+            self.plots.draw_now()
+        else:
+            self.plots.draw_if_due()
+        if changes.overheads:
+            self.results.add_overheads(changes.overheads)
+        if new_warnings:
+            self.results.set_warnings(self._warnings)
+        p = changes.progress
+        if p is not None:
+            if p.total > 0:
+                self.run_progress.setRange(0, p.total)
+                self.run_progress.setValue(min(p.step, p.total))
+            what = p.message or f"step {p.step}/{p.total}"
+            if self._job_running(self._run_job) and not (
+                self._run_job is not None and self._run_job.abort_requested
+            ):
+                self._set_state(f"Running {what}")
+            self.results.show_live(self._live.latest, p.step, p.total, what)
+            self.run_progressed.emit(p.step, p.total)
