@@ -85,29 +85,14 @@ class TerminalProgress:
 
 
 def _load(path: str, overrides: Sequence[str] = ()) -> Any:
-    from ppml_lab.experiments.config import experiment_from_dict, load_experiment
+    from ppml_lab.experiments.overrides import load_with_overrides
 
-    exp = load_experiment(path)
-    if not overrides:
-        return exp
-    doc = exp.to_dict()
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep or "." not in key:
-            raise BadInput(f"--set expects SECTION.KEY=VALUE (e.g. model.epochs=5), got {item!r}")
-        section, _, name = key.partition(".")
-        try:
-            value: Any = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        table = doc.setdefault(section, {})
-        if not isinstance(table, dict):
-            raise BadInput(
-                f"--set {item}: {section!r} is a single value, not a section; use e.g. "
-                "model.epochs=5 or dataset.target=income"
-            )
-        table[name] = value
-    return experiment_from_dict(doc, where=Path(path).name, base_dir=Path(path).parent)
+    try:
+        return load_with_overrides(path, overrides)
+    except ValueError as exc:
+        if str(exc).startswith("--set"):
+            raise BadInput(str(exc)) from None
+        raise
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -126,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         out = Path(args.json)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+        tmp.write_text(json.dumps(doc, indent=2, allow_nan=False), encoding="utf-8")
         tmp.replace(out)
     if not args.quiet:
         _print_summary(doc)

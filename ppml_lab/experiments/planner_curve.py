@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import OptimizeWarning, curve_fit
 
+from ppml_lab.jsonable import finite_or_none
+
 __all__ = ["CurveFit", "fit_curve", "json_number", "solve_in_grid"]
 
 
@@ -208,9 +210,8 @@ def fit_curve(
     )
 
 
-def json_number(v: float | None) -> float | None:
-    """``v`` as a JSON-ready float; None for None, NaN and infinities."""
-    return None if v is None or not math.isfinite(v) else float(v)
+#: ``v`` as a JSON-ready float; None for None, NaN and infinities (the lab's one convention).
+json_number = finite_or_none
 
 
 def solve_in_grid(fit: CurveFit, target: float, lo: float, hi: float) -> float:

@@ -24,6 +24,7 @@ from ppml_lab.engines.events import Event, Log, Progress
 from ppml_lab.engines.registry import REFERENCE, get_engine
 from ppml_lab.experiments.config import Experiment
 from ppml_lab.experiments.history import History
+from ppml_lab.jsonable import jsonable
 from ppml_lab.models import ModelParams
 
 
@@ -53,7 +54,7 @@ class RunResult:
         words = guarantee.sentences()
         if words and guarantee.has_epsilon:
             privacy["in_plain_words"] = words
-        return _jsonable(
+        return jsonable(
             {
                 "ppml_lab_version": __version__,
                 "status": self.status,
@@ -123,20 +124,6 @@ def diagnostics_notice(guarantee: Guarantee) -> str:
         "private training data without protection; show them only to people who may see that "
         "data itself, never to the model's users or the public."
     )
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None if np.isnan(obj) else ("inf" if obj > 0 else "-inf")
-    return obj
 
 
 def prepare_data(experiment: Experiment, table: LoadedTable | None = None) -> PreparedData:

@@ -72,24 +72,10 @@ EXIT_OK, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 130
 
 
 def _load_experiment(path: str, overrides: Sequence[str] = ()) -> Any:
-    """Load an experiment file and apply ``--set SECTION.KEY=VALUE`` overrides (as ``run`` does)."""
-    from ppml_lab.experiments.config import experiment_from_dict, load_experiment
+    """Load an experiment file and apply ``--set KEY=VALUE`` overrides (as ``run`` does)."""
+    from ppml_lab.experiments.overrides import load_with_overrides
 
-    exp = load_experiment(path)
-    if not overrides:
-        return exp
-    doc = exp.to_dict()
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep or "." not in key:
-            raise ValueError(f"--set expects SECTION.KEY=VALUE (e.g. model.epochs=5), got {item!r}")
-        section, _, name = key.partition(".")
-        try:
-            value: Any = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        doc.setdefault(section, {})[name] = value
-    return experiment_from_dict(doc, where=Path(path).name, base_dir=Path(path).parent)
+    return load_with_overrides(path, overrides)
 
 
 def _whole_number(text: str | None, what: str, minimum: int) -> int | None:

@@ -7,20 +7,16 @@ epsilon lower bound with its ceiling (:mod:`.audit_bound`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ppml_lab.jsonable import finite_or_none
 from ppml_lab.privacy.audit_bound import audit_ceiling, empirical_epsilon
 from ppml_lab.privacy.roc import _auc, _check_scores, roc_curve, tpr_at_fpr
 
 __all__ = ["AuditResult", "evaluate_scores"]
-
-
-def _json_float(x: float | None) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,11 +86,11 @@ class AuditResult:
         """
         out: dict[str, Any] = {
             "attack": self.attack,
-            "auc": _json_float(self.auc),
-            "tpr_at_1pct_fpr": _json_float(self.tpr_at_1pct_fpr),
-            "tpr_at_01pct_fpr": _json_float(self.tpr_at_01pct_fpr),
-            "epsilon_lower_bound": _json_float(self.epsilon_lower_bound),
-            "epsilon_ceiling": _json_float(self.epsilon_ceiling),
+            "auc": finite_or_none(self.auc),
+            "tpr_at_1pct_fpr": finite_or_none(self.tpr_at_1pct_fpr),
+            "tpr_at_01pct_fpr": finite_or_none(self.tpr_at_01pct_fpr),
+            "epsilon_lower_bound": finite_or_none(self.epsilon_lower_bound),
+            "epsilon_ceiling": finite_or_none(self.epsilon_ceiling),
             "roc": {
                 "fpr": [float(v) for v in self.fpr],
                 "tpr": [float(v) for v in self.tpr],
@@ -107,8 +103,8 @@ class AuditResult:
             "details": dict(self.details or {}),
         }
         if include_scores:
-            out["member_scores"] = [_json_float(v) for v in self.member_scores]
-            out["nonmember_scores"] = [_json_float(v) for v in self.nonmember_scores]
+            out["member_scores"] = [finite_or_none(v) for v in self.member_scores]
+            out["nonmember_scores"] = [finite_or_none(v) for v in self.nonmember_scores]
         return out
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from ppml_lab import __version__
 from ppml_lab.experiments.config import Experiment
+from ppml_lab.jsonable import jsonable
 
 __all__ = [
     "NON_PRIVATE",
@@ -102,8 +103,8 @@ class SweepPoint:
             "epsilon_spent": self.epsilon_spent,
             "seconds": self.seconds,
             "engine_seconds": self.engine_seconds,
-            "privacy": _jsonable(self.privacy),
-            "overhead": _jsonable(self.overhead),
+            "privacy": jsonable(self.privacy),
+            "overhead": jsonable(self.overhead),
             "curve": list(self.curve),
         }
 
@@ -132,7 +133,7 @@ class EpsilonSummary:
         return math.isfinite(self.epsilon)
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(
+        return jsonable(
             {
                 "epsilon": self.epsilon if self.private else None,
                 "private": self.private,
@@ -247,7 +248,7 @@ class SweepResult:
 
     def to_document(self) -> dict[str, Any]:
         """The JSON document written by ``ppml-lab sweep --json`` (without the plan)."""
-        return _jsonable(
+        return jsonable(
             {
                 "ppml_lab_version": __version__,
                 "kind": "privacy_utility_sweep",
@@ -272,15 +273,3 @@ class SweepResult:
                 "wall_seconds": self.wall_seconds,
             }
         )
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
-        return obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj

@@ -24,7 +24,8 @@ from ppml_lab.engines.runtime import cancel_token, emit
 from ppml_lab.experiments.config import Experiment
 from ppml_lab.experiments.runner import prepare_data, reference_model, run_experiment
 from ppml_lab.experiments.sweep.grid import with_epsilon
-from ppml_lab.experiments.sweep.results import SweepPoint, _jsonable
+from ppml_lab.experiments.sweep.results import SweepPoint
+from ppml_lab.jsonable import jsonable
 
 __all__ = ["Failure", "Task", "lane_main", "run_point", "run_point_safely"]
 
@@ -126,7 +127,7 @@ def run_point(task: Task, cancel: CancelToken | None = None) -> SweepPoint | Non
         epsilon_spent=float(spent) if spent is not None else None,
         seconds=time.perf_counter() - t0,
         engine_seconds=float(er.overhead.get("seconds", 0.0)),
-        privacy=_jsonable(privacy),
+        privacy=jsonable(privacy),
         overhead={k: float(v) for k, v in er.overhead.items()},
         curve=tuple(float(v) for v in curve),
         warnings=tuple(dict.fromkeys(er.warnings + result.history.warnings())),
