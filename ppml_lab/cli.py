@@ -102,9 +102,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     experiment = _load(args.experiment, args.set or ())
     progress = TerminalProgress(quiet=args.quiet)
     cancel = CancelToken()
+    run = run_experiment(experiment, cancel=cancel)
     try:
-        result = drive(run_experiment(experiment, cancel=cancel), progress)
+        result = drive(run, progress)
     finally:
+        # On Ctrl+C or SIGTERM: cancel and close the run, so an engine's child processes
+        # (its ProcessGroup) are stopped now, not only at exit.
+        cancel.cancel()
+        run.close()
         progress.close()
     doc = result.to_document()
     if args.json:
