@@ -209,6 +209,11 @@ def _register_optional_commands() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "child":
+        # A child program of an engine (e.g. an MPyC party): no parser, no GUI, fast start.
+        from ppml_lab.engines.runtime.command import run_child
+
+        return run_child(argv[1:])
     _register_optional_commands()
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -178,6 +178,8 @@ def coerce_value(spec: ParamSpec, value: Any, *, where: str = "") -> Any:
             raise ParamError(
                 spec.name, f"{prefix} = {value!r} is out of range: must be {spec.bounds_text()}"
             )
+    elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        out = ", ".join(v.strip() for v in value)  # a TOML list of texts: one comma-separated text
     else:
         out = str(value) if not isinstance(value, str) else value
     if spec.choices is not None and out not in spec.choices:

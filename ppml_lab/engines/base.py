@@ -58,6 +58,9 @@ class EngineResult:
         Plain-language caveats to show next to the result.
     extra : dict
         Pattern-specific data (per-client sizes, ...), plain Python only.
+    fidelity : dict
+        For a computation with a plaintext twin (SMPC, HE): how close it came, e.g.
+        ``max_abs_error`` between the secure and the plaintext coefficients or scores.
     """
 
     model: Any = None
@@ -66,6 +69,7 @@ class EngineResult:
     overhead: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    fidelity: dict[str, float] = field(default_factory=dict)
 
 
 EngineRun = Generator[Event, None, EngineResult]

@@ -27,12 +27,21 @@ from ppml_lab.privacy import translator
 
 __all__ = [
     "COMMON_LABELS",
+    "DataShape",
     "EngineBase",
     "FormHints",
     "Guarantee",
     "Label",
     "RunPlan",
 ]
+
+
+@dataclass(frozen=True)
+class DataShape:
+    """The size of a dataset before it is prepared (what a plan's estimate needs)."""
+
+    n_train: int
+    n_features: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -256,8 +265,8 @@ class EngineBase:
         return None
 
     def plan(self, model: Any, params: Any, data: Any = None) -> RunPlan:
-        """The run's plan; ``data`` (a PreparedData) is optional (the window plans before
-        the data is prepared).
+        """The run's plan; ``data`` (a PreparedData, or a :class:`DataShape` for an estimate
+        before the data is prepared) is optional.
         """
         return RunPlan(steps=int(model.epochs), step_name="epoch", reference=model)
 

@@ -82,6 +82,7 @@ class RunResult:
                 "overhead": overhead,
                 "warnings": warnings,
                 "extra": er.extra,
+                "fidelity": er.fidelity,
                 "environment": {
                     "python": platform.python_version(),
                     "numpy": np.__version__,

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QElapsedTimer, QTimer, Slot
 
 from ppml_lab.engines.base import CancelToken
+from ppml_lab.engines.contract import DataShape
 from ppml_lab.engines.events import ROWS_PER_PARTY
 from ppml_lab.engines.registry import REFERENCE, get_engine
 from ppml_lab.experiments.history import RunState
@@ -53,6 +54,20 @@ class RunLifecycleMixin:
     @property
     def last_result(self) -> RunResult | None:
         return self._last_result
+
+    def _data_shape(self, experiment: Any) -> DataShape | None:
+        """The loaded table's size for the plan's estimate: training rows and, roughly, the
+        features (a categorical column counts as its number of values, up to 20).
+        """
+        table = getattr(self, "table", None)
+        if table is None:
+            return None
+        rows = int(len(table.frame) * (1.0 - float(experiment.dataset.test_fraction)))
+        features = sum(
+            1 if info.kind == "numeric" else min(max(int(info.n_unique), 1), 20)
+            for info in self.dataset_panel.used_columns()
+        )
+        return DataShape(n_train=rows, n_features=max(features, 1))
 
     def start_run(self) -> bool:
         """Validate the settings and start a run; False (with a message) if that is not possible."""
@@ -99,7 +114,7 @@ class RunLifecycleMixin:
         self._live = RunState()
         self._warnings = []
         engine = get_engine(experiment.pattern)
-        plan = engine.plan(experiment.model, experiment.params)
+        plan = engine.plan(experiment.model, experiment.params, self._data_shape(experiment))
         steps = plan.steps or 1
         self.plots.reset(planned_steps=plan.steps)
         self.plots.set_labels(engine.label_for)
@@ -108,14 +123,15 @@ class RunLifecycleMixin:
         self.plots.set_epsilon_target(plan.target_epsilon)
         self.audit_view.clear()
         self.results.set_pattern(experiment.pattern)
-        self.results.clear("<b>Preparing the data…</b>")
         self.view_tabs.setCurrentIndex(1)
         self.run_progress.setRange(0, max(1, int(steps)))
         self.run_progress.setValue(0)
         self.run_progress.setFormat("%v / %m")
         self.run_progress.setVisible(True)
         self._elapsed.start()
-        self._set_state("Preparing the data…")
+        estimate = f" (estimated {plan.cost_estimate})" if plan.cost_estimate else ""
+        self._set_state(f"Preparing the data…{estimate}")
+        self.results.clear(f"<b>Preparing the data…</b>{html.escape(estimate)}")
         self._paint_timer.start()
         job.start()
         self._update_actions()

@@ -45,6 +45,7 @@ from ppml_lab.engines.runtime.children import (
     Received,
     RunTimeout,
 )
+from ppml_lab.engines.runtime.command import child_argv, run_child
 from ppml_lab.engines.runtime.context import free_ports, mp_context, stop_helpers
 from ppml_lab.engines.runtime.group import CLOSE_TIMEOUT, POLL_SECONDS, ProcessGroup
 from ppml_lab.engines.runtime.signals import (
@@ -65,12 +66,14 @@ __all__ = [
     "RunTimeout",
     "Terminated",
     "cancel_token",
+    "child_argv",
     "describe_interrupt",
     "emit",
     "exit_code",
     "free_ports",
     "in_child",
     "mp_context",
+    "run_child",
     "stop_helpers",
     "termination_as_interrupt",
 ]
