@@ -21,6 +21,7 @@ DISCOVERY: dict[str, str] = {
     "baseline": "ppml_lab.engines.baseline",
     "dp": "ppml_lab.engines.dp",
     "federated": "ppml_lab.engines.federated",
+    "smpc": "ppml_lab.engines.smpc.pattern",
 }
 
 #: The modules of :data:`DISCOVERY` (e.g. for a worker process to preload them).
