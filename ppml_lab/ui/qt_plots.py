@@ -65,6 +65,9 @@ def _make_plot(
     )
     plot.setToolTip(tooltip)
     plot.setMinimumHeight(170)
+    # Room around the data, so a lone final point (a secure run reveals only its last step) is
+    # not drawn half outside the frame.
+    plot.getViewBox().setDefaultPadding(0.08)
     return plot
 
 
@@ -376,6 +379,15 @@ class RunPlotsWidget(QWidget):
         not -3 to 5.
         """
         xs = [x for s in self._series.values() if s.plot_key == key for x in s.xs]
+        lone = [s for s in self._series.values() if s.plot_key == key and s.xs]
+        if lone and all(len(s.xs) == 1 for s in lone):
+            # Only final values (a secure run reveals nothing before its last step): frame them
+            # with room for their markers, which autorange would put on the plot's edge.
+            ys = [y for s in lone for y in s.ys if np.isfinite(y)]
+            if ys:
+                lo, hi = min(ys), max(ys)
+                margin = max((hi - lo) * 0.25, abs(hi) * 0.02, 1e-3)
+                self._time_plots[key].setYRange(lo - margin, hi + margin, padding=0)
         if xs and self._planned is not None and 0 < min(xs) and max(xs) <= self._planned:
             return  # the axis already spans the run
         if xs and max(xs) - min(xs) < 1:

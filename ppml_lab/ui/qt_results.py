@@ -324,6 +324,14 @@ class ResultsPanel(QWidget):
                 f"Privacy: {text}"
                 + (f" <span style='color:#666'>({'; '.join(details)})</span>" if details else "")
             )
+        fidelity = dict(er.fidelity) if er is not None else {}
+        if fidelity.get("max_abs_error") is not None:
+            twin = final.get("plaintext_test_accuracy")
+            lines.append(
+                "Against the same computation in plaintext: largest difference "
+                f"{fidelity['max_abs_error']:.2g}"
+                + (f"; plaintext test accuracy {twin:.4f}" if isinstance(twin, float) else "")
+            )
         audit_line = _audit_line(extra.get("audit"))
         if audit_line:
             lines.append(audit_line)

@@ -11,8 +11,9 @@ from ppml_lab.engines.smpc.params import SMPCParams, parse_hosts
 
 LABELS: Mapping[str, Label] = {
     "rounds": Label("communication rounds"),
-    "plaintext_seconds": Label("the same computation in plaintext", "s"),
-    "connect_seconds": Label("party start-up and connection", "s"),
+    "plaintext_seconds": Label("plaintext time", "s"),
+    "connect_seconds": Label("start-up + connection", "s"),
+    "setup_seconds": Label("secure set-up", "s"),
     "secure_seconds": Label("secure computation", "s"),
     "time_vs_plaintext": Label("secure / plaintext time", "x"),
 }

@@ -148,6 +148,7 @@ class _Collector:
         self.total = total
         self.step_name = step_name
         self.on_weights = on_weights
+        self.secure_seconds = 0.0
 
     def parser(self, party: int) -> Any:
         def parse(line: str, stream: str) -> Event | list[Event] | None:
@@ -172,8 +173,14 @@ class _Collector:
         if party != 0:
             return None  # one party speaks for the run's progress
         if kind == "progress":
-            return Progress(step=step, total=int(obj.get("total", self.total)),
-                            message=str(obj.get("message") or f"{self.step_name} {step}/{self.total}"))
+            message = f"{self.step_name} {step}/{self.total}"
+            if self.step_name == "iteration":
+                message += " (the model stays secret-shared until the last one)"
+            return Progress(step=step, total=int(obj.get("total", self.total)), message=message)
+        if kind == "overhead" and obj.get("kind") == "seconds":
+            # A party reports each iteration's time; the run shows the running total.
+            self.secure_seconds += float(obj.get("value", 0.0))
+            return Overhead(step=step, kind="secure_seconds", value=self.secure_seconds, unit="s")
         if kind == "overhead":
             return Overhead(step=step, kind=str(obj.get("kind")), value=float(obj.get("value", 0.0)),
                             unit=str(obj.get("unit", "")))
