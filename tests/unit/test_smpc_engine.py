@@ -162,3 +162,35 @@ def test_overheads_are_labelled() -> None:
     assert engine.label_for("rounds").text == "communication rounds"
     assert engine.label_for("plaintext_seconds").unit == "s"
     assert isinstance(Overhead(step=1, kind="rounds", value=3.0, unit=""), Overhead)
+
+
+@pytest.mark.parametrize("split", ["rows", "columns"])
+def test_each_party_gets_only_its_own_data(tmp_path, split) -> None:
+    import numpy as np
+
+    from ppml_lab.engines.smpc import engine as smpc_engine
+    from ppml_lab.engines.smpc import wire
+
+    experiment = smpc(split=split)
+    data = prepare_data(experiment)
+    params = experiment.params
+    parts = smpc_engine.split_parties(data, params, seed=0)
+    job = smpc_engine.make_job(data, experiment.model, params, 0, parts)
+    smpc_engine.write_job(str(tmp_path), job, data, params, parts, None)
+    seen_rows = []
+    for i, part in enumerate(parts):
+        with np.load(wire.party_input(tmp_path, i)) as arrays:
+            X, y = arrays["X"], arrays["y"]
+            if split == "rows":
+                assert np.array_equal(X, data.X_train[part])  # its rows, nothing else
+                assert np.array_equal(y, data.y_train[part])
+                seen_rows.extend(part.tolist())
+            else:
+                assert np.array_equal(X, data.X_train[:, part])  # its columns only
+                assert len(y) == (data.n_train if i == 0 else 0)  # labels: party 1 only
+            assert set(arrays.files) <= {"X", "y"}
+    if split == "rows":
+        assert sorted(seen_rows) == list(range(data.n_train))  # disjoint, complete
+    shared = json.loads((tmp_path / wire.JOB_FILE).read_text())
+    assert set(shared) >= {"rows", "columns", "iterations"}
+    assert not any(isinstance(v, list) and len(v) > 10 for v in shared.values())  # no data in it
