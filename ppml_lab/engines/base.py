@@ -61,6 +61,10 @@ class EngineResult:
     fidelity : dict
         For a computation with a plaintext twin (SMPC, HE): how close it came, e.g.
         ``max_abs_error`` between the secure and the plaintext coefficients or scores.
+    sections : dict
+        Extra top-level sections of the results document the pattern defines (e.g. ``he`` with
+        the encryption parameters), name -> plain dict. A name that is already a section of the
+        document is refused.
     """
 
     model: Any = None
@@ -70,6 +74,7 @@ class EngineResult:
     warnings: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     fidelity: dict[str, float] = field(default_factory=dict)
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 EngineRun = Generator[Event, None, EngineResult]

@@ -54,8 +54,7 @@ class RunResult:
         words = guarantee.sentences()
         if words and guarantee.has_epsilon:
             privacy["in_plain_words"] = words
-        return jsonable(
-            {
+        doc = {
                 "ppml_lab_version": __version__,
                 "status": self.status,
                 "experiment": self.experiment.to_dict(),
@@ -89,8 +88,12 @@ class RunResult:
                     "platform": platform.platform(),
                 },
                 "wall_seconds": self.wall_seconds,
-            }
-        )
+        }
+        for name, section in er.sections.items():
+            if name in doc:
+                raise ValueError(f"an engine's results section {name!r} would replace a standard one")
+            doc[name] = section
+        return jsonable(doc)
 
 
     def guarantee(self) -> Guarantee:
