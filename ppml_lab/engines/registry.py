@@ -22,6 +22,7 @@ DISCOVERY: dict[str, str] = {
     "dp": "ppml_lab.engines.dp",
     "federated": "ppml_lab.engines.federated",
     "smpc": "ppml_lab.engines.smpc.pattern",
+    "he": "ppml_lab.engines.he.pattern",
 }
 
 #: The modules of :data:`DISCOVERY` (e.g. for a worker process to preload them).

@@ -63,6 +63,18 @@ class FederatedEngine(EngineBase):
             params, result, protects=self.protects, not_protected=self.does_not_protect
         )
 
+    def compare_preset(
+        self, model: ModelParams | None = None, *, tiny: bool = False
+    ) -> FederatedParams:
+        """10 clients, IID, FedAvg, one local epoch per round and as many rounds as the model's
+        epochs: the same passes over the data as the plaintext baseline (2 rounds if ``tiny``).
+        """
+        rounds = int(model.epochs) if model is not None else FederatedParams().rounds
+        return FederatedParams(
+            clients=10, partition="iid", strategy="fedavg", local_epochs=1,
+            rounds=min(rounds, 2) if tiny else rounds,
+        )
+
     def validate(self, data: PreparedData, model: ModelParams, params: FederatedParams) -> None:
         """Raise ValueError (with what to change) for settings this data cannot support."""
         validate(data, params)

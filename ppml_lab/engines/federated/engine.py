@@ -196,7 +196,12 @@ def run_federated(
     *,
     seed: int,
     cancel: CancelToken,
+    transport: Transport | None = None,
 ) -> EngineRun:
+    """Simulate the federation; ``transport`` (default: from ``params``, plain or secure
+    aggregation) is how the round's updates reach the server and are summed, so another pattern
+    can run the same simulation with its own aggregation (e.g. under encryption).
+    """
     rng = np.random.default_rng(seed)
     check_params(params, n_train=data.n_train)
     part = split_clients(
@@ -295,7 +300,7 @@ def run_federated(
             ),
             level="warning",
         )
-    transport = make_transport(params)
+    transport = transport if transport is not None else make_transport(params)
     # Poisson sampling of clients under client-level DP is part of the mechanism (the
     # accountant's amplification by sampling assumes nobody can predict it).
     select_rng = (
