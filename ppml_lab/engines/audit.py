@@ -10,6 +10,10 @@ With ``AUDIT_RECORDS`` records per side the audit cannot demonstrate more than i
 (about 3.9 at 500 + 500 records): when the proven epsilon is at or above it, "measured <=
 proven" holds whatever the model, and the summary says the audit cannot confirm or refute
 the accountant instead of reading it as a confirmation.
+
+Cancelling during the audit does not throw the finished training away: :func:`audit_keeping`
+raises :class:`AuditCancelled`, a :class:`~ppml_lab.engines.base.Cancelled` that carries the
+trained result with ``extra["audit"] = {"cancelled": True}``, and the runner keeps it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ppml_lab.data import PreparedData
-from ppml_lab.engines.base import CancelToken
+from ppml_lab.engines.base import Cancelled, CancelToken, EngineResult
 from ppml_lab.engines.events import Event, Log, Progress
 from ppml_lab.privacy.attacks import TrainFn, audit_model, audit_verdict
 
@@ -35,6 +39,38 @@ AUDIT_HELP = (
     "LiRA (shadow models) try to tell training rows from unseen rows. Takes a few seconds to a "
     "minute (it trains 8 shadow models)."
 )
+
+
+class AuditCancelled(Cancelled):
+    """The run was cancelled during its membership audit, after training had finished.
+
+    Attributes
+    ----------
+    result : EngineResult
+        The trained result, its audit marked ``extra["audit"] = {"cancelled": True}``: the
+        final metrics and privacy figures are those of the finished training.
+    """
+
+    def __init__(self, result: EngineResult) -> None:
+        super().__init__("the run was cancelled during the membership audit")
+        self.result = result
+
+
+def audit_keeping(
+    result: EngineResult, audit: Generator[Event, None, dict[str, Any]]
+) -> Generator[Event, None, dict[str, Any]]:
+    """Run ``audit`` (a :func:`run_audit` generator) for the trained ``result``.
+
+    A cancel during the audit raises :class:`AuditCancelled` carrying ``result`` (audit marked
+    cancelled) instead of a bare :class:`Cancelled` that would lose the finished training.
+    """
+    try:
+        return (yield from audit)
+    except AuditCancelled:
+        raise
+    except Cancelled as exc:
+        result.extra["audit"] = {"cancelled": True}
+        raise AuditCancelled(result) from exc
 
 
 def run_audit(

@@ -1,4 +1,5 @@
-"""GUI test set-up: offscreen Qt, isolated QSettings, captured message boxes, leak checks.
+"""GUI test set-up: offscreen Qt, isolated QSettings and History, captured message boxes, leak
+checks.
 
 ``QT_QPA_PLATFORM`` must be set before anything imports Qt, so it is set at the top of this file
 (pytest imports conftest files before the test modules).
@@ -15,28 +16,40 @@ from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-from PySide6.QtCore import QCoreApplication, QSettings, QThread, QTimer  # noqa: E402
+from PySide6.QtCore import (  # noqa: E402
+    QCoreApplication,
+    QSettings,
+    QStandardPaths,
+    QThread,
+    QTimer,
+)
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
-from ppml_lab.ui import qt_worker  # noqa: E402
+from ppml_lab.ui import qt_gc, qt_worker  # noqa: E402
+from ppml_lab.ui.qt_history_panel import HISTORY_ROOT_KEY  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_qsettings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Every ``QSettings()`` in the tests writes to a temporary INI file, never the user's."""
+    """Every ``QSettings()`` in the tests writes to a temporary INI file, never the user's, and
+    the History (saved runs) goes to a temporary folder, never the user's data directory."""
     folder = tmp_path_factory.mktemp("qsettings")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
         QSettings.setPath(QSettings.Format.IniFormat, scope, str(folder))
     QCoreApplication.setOrganizationName("PPMLLabTests")
     QCoreApplication.setApplicationName("ppml-lab-gui-tests")
+    QStandardPaths.setTestModeEnabled(True)  # in case a window is built without the key
+    QSettings().setValue(HISTORY_ROOT_KEY, str(folder / "runs"))
     yield folder
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> QSettings:
-    """A fresh settings file for one test."""
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    """A fresh settings file for one test, with its own History folder (``tmp_path/runs``)."""
+    fresh = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    fresh.setValue(HISTORY_ROOT_KEY, str(tmp_path / "runs"))
+    return fresh
 
 
 @dataclass
@@ -109,6 +122,7 @@ def _no_leaked_threads_or_timers(qapp: QApplication) -> Iterator[None]:
     """
     yield
     qapp.processEvents()
+    qt_gc.uninstall()  # collect here, on the GUI thread; the next window installs it again
     threads = _running_threads()
     timers = _active_timers(qapp)
     _stop_leaked_jobs()
