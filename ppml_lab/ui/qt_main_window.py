@@ -15,6 +15,8 @@ The window is one class made of parts, one file per job:
                                    (:class:`RunLifecycleMixin`)
 ``qt_main_window_files.py``        the experiment the forms describe, experiment files, results
                                    export (:class:`ExperimentFilesMixin`)
+``qt_main_window_studies.py``      comparing all patterns and the privacy-budget sweep, each in
+                                   a worker thread (:class:`StudiesMixin`)
 =================================  ==========================================================
 """
 
@@ -24,15 +26,19 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Signal, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
 from ppml_lab import __version__
+from ppml_lab._resources import EXPERIMENTS_DIR, resource_path
 from ppml_lab.engines.registry import REFERENCE, engine_names, get_engine
+from ppml_lab.ui import qt_gc
+from ppml_lab.ui.qt_errors import show_message
 from ppml_lab.ui.qt_main_window_files import ExperimentFilesMixin
 from ppml_lab.ui.qt_main_window_layout import MainWindowLayout
 from ppml_lab.ui.qt_main_window_loading import DataLoadingMixin
 from ppml_lab.ui.qt_main_window_runs import RunLifecycleMixin
+from ppml_lab.ui.qt_main_window_studies import StudiesMixin
 from ppml_lab.ui.qt_worker import WorkerThread
 
 CLOSE_TIMEOUT_MS = 5000
@@ -47,12 +53,14 @@ def about_text() -> str:
         "<p>A desktop lab for privacy-preserving machine learning on your own tabular data. "
         f"Patterns in this version: {html.escape(listed.lower())}, each compared with a "
         "plaintext baseline on the same split.</p>"
-        "<p>Shortcuts: Ctrl+O open data · Ctrl+R / F5 run · Esc cancel · Ctrl+Q quit</p>"
+        "<p>Shortcuts: Ctrl+O open data · Ctrl+R / F5 run · Ctrl+Shift+R compare all patterns · "
+        "Esc cancel · Ctrl+Q quit</p>"
     )
 
 
 class MainWindow(
-    MainWindowLayout, DataLoadingMixin, RunLifecycleMixin, ExperimentFilesMixin, QMainWindow
+    MainWindowLayout, DataLoadingMixin, RunLifecycleMixin, StudiesMixin, ExperimentFilesMixin,
+    QMainWindow,
 ):
     """The PPML Lab main window.
 
@@ -74,6 +82,8 @@ class MainWindow(
         Step and total of the latest progress drawn (emitted at most once per paint tick).
     run_finished(object)
         A run ended (completed, cancelled or failed); the RunResult, or None if it failed.
+    study_finished(str)
+        A comparison (``"comparison"``) or a sweep (``"sweep"``) ended, however it ended.
     """
 
     dataset_loaded = Signal(object)
@@ -81,9 +91,11 @@ class MainWindow(
     run_started = Signal()
     run_progressed = Signal(int, int)
     run_finished = Signal(object)
+    study_finished = Signal(str)
 
     def __init__(self, *, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        qt_gc.install()  # worker threads must never run the garbage collector (see qt_gc)
         self.settings = settings if settings is not None else QSettings()
         self.setWindowTitle("PPML Lab")
         self.setObjectName("MainWindow")
@@ -95,6 +107,7 @@ class MainWindow(
         self._build_actions()
         self._build_menus()
         self._init_runs()
+        self._init_studies()
 
         self.dataset_panel.source_requested.connect(self._on_dataset_panel_source_requested)
         self.dataset_panel.open_file_requested.connect(self._on_open_data_triggered)
@@ -109,8 +122,11 @@ class MainWindow(
 
     @property
     def is_busy(self) -> bool:
-        """True while a file loads or a run is going."""
-        return self._job_running(self._load_job) or self._job_running(self._run_job)
+        """True while a file loads, a run is going, or a comparison or sweep is."""
+        return (
+            self._job_running(self._load_job) or self._job_running(self._run_job)
+            or self._job_running(self._study_job)
+        )
 
     @property
     def state(self) -> str:
@@ -125,11 +141,12 @@ class MainWindow(
         if self._job_running(self._load_job):
             self._load_job.cancel()  # type: ignore[union-attr]
             self._set_state("Cancelling the loading…")
+        self._cancel_study()
 
     def shutdown(self, timeout_ms: int = CLOSE_TIMEOUT_MS) -> bool:
         """Cancel every job and wait for the threads to stop; True if they all stopped."""
         stopped = True
-        for job in (self._run_job, self._load_job):
+        for job in (self._run_job, self._load_job, self._study_job):
             if job is not None and job.is_running:
                 stopped = job.stop(timeout_ms) and stopped
         return stopped
@@ -139,6 +156,7 @@ class MainWindow(
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self._closing = True
         self._save_settings()
+        self._record_interrupted_run()  # the History keeps what finished, marked incomplete
         if not self.shutdown(CLOSE_TIMEOUT_MS):
             # A step that does not check the cancel token (e.g. preparing a huge file) is still
             # running: hide now, really close when the thread ends instead of blocking the UI.
@@ -147,6 +165,7 @@ class MainWindow(
             event.ignore()
             return
         self._paint_timer.stop()
+        self._study_timer.stop()
         super().closeEvent(event)
 
     # ================================================================ slots =================
@@ -162,6 +181,17 @@ class MainWindow(
     @Slot()
     def _on_about_triggered(self) -> None:
         QMessageBox.about(self, "About PPML Lab", about_text())
+
+    @Slot(QAction)
+    def _on_examples_menu_triggered(self, action: QAction) -> None:
+        name = action.data()
+        if not name or self.is_busy:
+            return
+        try:
+            with resource_path(EXPERIMENTS_DIR, str(name)) as path:
+                self.open_experiment(path)
+        except FileNotFoundError as exc:
+            show_message(self, "Cannot open the example", str(exc))
 
     @Slot()
     def _on_settings_changed(self) -> None:
@@ -182,7 +212,7 @@ class MainWindow(
 
     def _update_actions(self) -> None:
         loading = self._job_running(self._load_job)
-        running = self._job_running(self._run_job)
+        running = self._job_running(self._run_job) or self._job_running(self._study_job)
         busy = loading or running
         self.run_action.setEnabled(not busy and self.table is not None)
         self.cancel_action.setEnabled(busy)
@@ -194,6 +224,7 @@ class MainWindow(
         self.pattern_panel.setEnabled(not running)
         self.dataset_panel.setEnabled(not running)
         self.preprocessing_panel.setEnabled(not running)
+        self._update_study_actions()
 
     def _last_dir(self) -> str:
         value = self.settings.value("paths/last_dir", "")
@@ -216,6 +247,7 @@ class MainWindow(
         if self._close_pending and not self.is_busy:
             self._close_pending = False
             self._paint_timer.stop()
+            self._study_timer.stop()
             self.close()
 
 
