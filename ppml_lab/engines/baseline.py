@@ -12,7 +12,7 @@ from typing import ClassVar
 import numpy as np
 
 from ppml_lab.data import PreparedData
-from ppml_lab.engines.audit import AUDIT_HELP, run_audit
+from ppml_lab.engines.audit import AUDIT_HELP, audit_keeping, run_audit
 from ppml_lab.engines.base import CancelToken, EngineResult, EngineRun
 from ppml_lab.engines.common import evaluate, metric_events
 from ppml_lab.engines.contract import EngineBase, Guarantee
@@ -96,7 +96,8 @@ class BaselineEngine(EngineBase):
             yield Progress(step=epoch, total=model.epochs, message=f"epoch {epoch}/{model.epochs}")
         result = EngineResult(model=net, final=metrics, overhead={"seconds": engine_seconds})
         if params.audit:
-            result.extra["audit"] = yield from run_audit(
+            # A cancel during the audit keeps the trained result (AuditCancelled carries it).
+            result.extra["audit"] = yield from audit_keeping(result, run_audit(
                 net,
                 data,
                 delta=accounting.default_delta(data.n_train),
@@ -105,7 +106,7 @@ class BaselineEngine(EngineBase):
                 seed=seed,
                 cancel=cancel,
                 step=model.epochs,
-            )
+            ))
         return result
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "Guarantee",
     "Label",
     "RunPlan",
+    "compare_settings",
 ]
 
 
@@ -107,12 +108,17 @@ class Label:
         "s", "B", "" ...
     plot : str
         Where the live view draws it: "" (the cost table only), "bytes" (the data-sent plot),
-        or "other" (the plot of other per-step metrics).
+        or "other" (a plot named from the labels: metrics with the same unit and first word
+        share one).
     plot_text : str
         Its legend entry on that plot ("" = ``text``).
     extra_over : str
         For a cost that is part of another (e.g. masking bytes inside ``bytes_sent``): that
         kind; the summary then says how much it added over the rest.
+    one_off : bool
+        For a time (seconds) inside the engine time that is not training (set-up, calibration,
+        bookkeeping): the like-for-like cost leaves it out of the training time and shows it
+        separately (:func:`ppml_lab.experiments.evaluation.like_for_like`).
     """
 
     text: str
@@ -120,6 +126,7 @@ class Label:
     plot: str = ""
     plot_text: str = ""
     extra_over: str = ""
+    one_off: bool = False
 
 
 #: Labels of the kinds every engine may report.
@@ -291,6 +298,40 @@ class EngineBase:
         """What the run with ``params`` and engine ``result`` protected."""
         return Guarantee(protects=self.protects, not_protected=(self.does_not_protect,))
 
+    def compare_preset(self, model: Any = None, *, tiny: bool = False) -> Any:
+        """The parameters "Compare all patterns" runs this pattern with (default ``Params()``).
+
+        A preset shows the pattern at a typical setting next to the others on the same model and
+        split (e.g. DP-SGD at epsilon 1, three parties). ``model`` is the comparison's
+        ``ModelParams`` (after :meth:`compare_model`), so a preset can make as many passes over
+        the data as the plaintext baseline does; ``tiny`` asks for a few steps only (tests, a
+        first look). An override may leave out either argument: the comparison passes only the
+        ones it accepts (:func:`compare_settings`).
+        """
+        return self.Params()
+
+    def compare_model(self, model: Any) -> Any:
+        """The model settings this pattern's comparison run uses (default: ``model`` as given)."""
+        return model
+
     def label_for(self, kind: str) -> Label:
         """The label of a metric or cost kind (this engine's, then the common ones)."""
         return self.labels.get(kind) or COMMON_LABELS.get(kind) or Label(kind.replace("_", " "))
+
+
+def compare_settings(engine: EngineBase, model: Any, *, tiny: bool = False) -> tuple[Any, Any]:
+    """``(model, params)`` of ``engine``'s run in a comparison of all patterns.
+
+    Calls :meth:`EngineBase.compare_model`, then :meth:`EngineBase.compare_preset` with the
+    arguments its override accepts (``model`` and ``tiny`` are both optional there).
+    """
+    import inspect
+
+    model = engine.compare_model(model)
+    accepted = inspect.signature(engine.compare_preset).parameters
+    kwargs: dict[str, Any] = {}
+    if "model" in accepted:
+        kwargs["model"] = model
+    if "tiny" in accepted:
+        kwargs["tiny"] = tiny
+    return model, engine.compare_preset(**kwargs)

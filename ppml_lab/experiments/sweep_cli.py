@@ -3,7 +3,7 @@
 ::
 
     ppml-lab sweep EXPERIMENT --epsilons 0.1,0.3,1,3,10 --seeds 3 --json OUT.json
-                   [--workers N] [--plan-tolerance 1.0] [--set SECTION.KEY=VALUE] [-q]
+                   [--workers N] [--plan-tolerance 1.0] [--audit] [--set SECTION.KEY=VALUE] [-q]
 
 One progress line per finished point goes to stderr; the per-epsilon table (and the planner's
 recommendation with ``--plan-tolerance``) to stdout. Bad input raises ValueError, which
@@ -58,6 +58,12 @@ def register_cli(subparsers: Any) -> None:
         metavar="POINTS",
         help="also recommend the smallest epsilon whose accuracy stays within POINTS "
         "percentage points of non-private",
+    )
+    p.add_argument(
+        "--audit",
+        action="store_true",
+        help="attack every point's model with the membership audit (points[].audit: the "
+        "measured epsilon); for patterns with an audit setting, several times slower",
     )
     p.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE", help="override a key")
     p.add_argument("--no-non-private", action="store_true", help=argparse.SUPPRESS)
@@ -178,6 +184,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         include_non_private=not args.no_non_private,
         workers=workers,
         cancel=cancel,
+        audit=bool(getattr(args, "audit", False)),
     )
     try:
         result = drive(gen, progress)

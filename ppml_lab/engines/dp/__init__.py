@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ppml_lab.data import PreparedData
-from ppml_lab.engines.audit import audit_summary, run_audit
+from ppml_lab.engines.audit import audit_keeping, audit_summary, run_audit
 from ppml_lab.engines.base import CancelToken, EngineResult, EngineRun
 from ppml_lab.engines.contract import EngineBase, FormHints, Guarantee, Label, RunPlan
 from ppml_lab.engines.dp import contract
@@ -92,6 +92,10 @@ class DPEngine(EngineBase):
             params, result, n_train=n_train, not_protected=self.does_not_protect
         )
 
+    def compare_preset(self, model: ModelParams | None = None, *, tiny: bool = False) -> DPParams:
+        """DP-SGD at a target epsilon of 1 (a moderate guarantee), noise calibrated to it."""
+        return DPParams(mechanism="dp-sgd", epsilon=1.0)
+
     def validate(self, data: PreparedData, model: ModelParams, params: DPParams) -> None:
         """Raise ValueError (with what to change) for settings this data cannot support."""
         if params.delta is not None and params.mechanism == "dp-sgd":
@@ -131,7 +135,8 @@ class DPEngine(EngineBase):
                     sample_rate=float(result.privacy["sample_rate"]),
                     steps=int(result.privacy["steps"]),
                 )
-            audit = yield from run_audit(
+            # A cancel during the audit keeps the trained result (AuditCancelled carries it).
+            audit = yield from audit_keeping(result, run_audit(
                 result.model,
                 data,
                 delta=float(result.privacy.get("delta") or accounting.default_delta(data.n_train)),
@@ -140,7 +145,7 @@ class DPEngine(EngineBase):
                 seed=seed,
                 cancel=cancel,
                 step=model.epochs,
-            )
+            ))
             result.extra["audit"] = audit
             result.privacy["audit"] = audit_summary(audit)
         return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from importlib.util import find_spec
 from typing import Any, ClassVar
 
@@ -53,6 +54,14 @@ class SMPCEngine(EngineBase):
         self, pattern_values: Mapping[str, Any], model_values: Mapping[str, Any]
     ) -> FormHints:
         return contract.model_rules(pattern_values, model_values)
+
+    def compare_preset(self, model: ModelParams | None = None, *, tiny: bool = False) -> SMPCParams:
+        """Secure training by three parties (threshold 1), rows split, 20 iterations (3 if tiny)."""
+        return SMPCParams(parties=3, split="rows", protocol="training", iterations=3 if tiny else 20)
+
+    def compare_model(self, model: ModelParams) -> ModelParams:
+        """The secure protocols train a logistic model: the plaintext reference does too."""
+        return replace(model, kind="logistic") if model.kind != "logistic" else model
 
     def validate(self, data: PreparedData, model: ModelParams, params: SMPCParams) -> None:
         from ppml_lab.engines.smpc.engine import check

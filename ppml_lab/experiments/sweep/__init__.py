@@ -59,6 +59,7 @@ from ppml_lab.experiments.sweep.grid import (
     check_epsilons,
     check_sweepable,
     parse_epsilons,
+    with_audit,
     with_epsilon,
 )
 from ppml_lab.experiments.sweep.results import (
@@ -83,6 +84,7 @@ __all__ = [
     "parse_epsilons",
     "run_sweep",
     "summarize",
+    "with_audit",
     "with_epsilon",
     "TUNING_IS_A_RELEASE",
 ]

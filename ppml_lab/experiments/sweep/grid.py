@@ -15,6 +15,7 @@ __all__ = [
     "check_sweepable",
     "parse_epsilons",
     "training_seeds",
+    "with_audit",
     "with_epsilon",
 ]
 
@@ -82,21 +83,30 @@ def check_sweepable(experiment: Experiment) -> None:
         )
 
 
-def with_epsilon(experiment: Experiment, epsilon: float) -> Experiment:
+def with_epsilon(experiment: Experiment, epsilon: float, *, audit: bool = False) -> Experiment:
     """The experiment with its pattern's ``epsilon`` set (via :func:`dataclasses.replace`).
 
     A ``noise_multiplier`` that would override the target epsilon is cleared, so the engine
-    calibrates the noise for ``epsilon`` itself; a membership audit is switched off. Works for any pattern whose parameters are a
-    dataclass with an ``epsilon`` field.
+    calibrates the noise for ``epsilon`` itself; a membership audit is switched off unless
+    ``audit`` is true (then it is switched on, for patterns whose parameters have an ``audit``
+    field). Works for any pattern whose parameters are a dataclass with an ``epsilon`` field.
     """
     check_sweepable(experiment)
     changes: dict[str, Any] = {"epsilon": float(epsilon)}
     names = {f.name for f in fields(experiment.params)}
     if "noise_multiplier" in names and experiment.params.noise_multiplier is not None:
         changes["noise_multiplier"] = None
-    if "audit" in names:  # a membership audit per point would multiply the sweep's cost
-        changes["audit"] = False
+    if "audit" in names:  # a membership audit per point multiplies the sweep's cost: opt-in
+        changes["audit"] = bool(audit)
     return replace(experiment, params=replace(experiment.params, **changes))
+
+
+def with_audit(experiment: Experiment, audit: bool) -> Experiment:
+    """The experiment with its pattern's ``audit`` field set, if its parameters have one."""
+    params = experiment.params
+    if not (is_dataclass(params) and any(f.name == "audit" for f in fields(params))):
+        return experiment
+    return replace(experiment, params=replace(params, audit=bool(audit)))
 
 
 def training_seeds(experiment: Experiment, seeds: int | Sequence[int]) -> tuple[int, ...]:

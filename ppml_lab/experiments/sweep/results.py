@@ -68,6 +68,11 @@ class SweepPoint:
         Plain-language caveats the engine attached to the run.
     worker : int
         Process id of the worker that ran the point.
+    audit : dict or None
+        With ``run_sweep(audit=True)``: the membership audit of the point's model,
+        ``epsilon_lower_bound`` (the best attack's empirical epsilon), ``epsilon_ceiling`` (the
+        most the audit could show) and ``attacks`` (per attack: AUC, TPR at 1% FPR, lower bound,
+        ceiling); None without an audit.
     """
 
     epsilon: float
@@ -84,6 +89,7 @@ class SweepPoint:
     curve: tuple[float, ...] = ()
     warnings: tuple[str, ...] = ()
     worker: int = 0
+    audit: dict[str, Any] | None = None
 
     @property
     def private(self) -> bool:
@@ -106,6 +112,7 @@ class SweepPoint:
             "privacy": jsonable(self.privacy),
             "overhead": jsonable(self.overhead),
             "curve": list(self.curve),
+            **({"audit": jsonable(self.audit)} if self.audit is not None else {}),
         }
 
 
@@ -209,6 +216,8 @@ class SweepResult:
         Wall time of the whole sweep, process start-up included.
     warnings : list of str
         Distinct caveats the engines attached to the runs.
+    audit : bool
+        Whether every point's model was attacked (membership audit, ``SweepPoint.audit``).
     """
 
     experiment: Experiment
@@ -221,6 +230,7 @@ class SweepResult:
     workers: int = 0
     wall_seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    audit: bool = False
 
     def summary(self, epsilon: float) -> EpsilonSummary:
         """The summary at ``epsilon`` (:data:`NON_PRIVATE` for the baseline point).
@@ -265,6 +275,7 @@ class SweepResult:
                     ),
                     "note": "The train/test split is fixed (data_seed); only the training seed "
                     "varies, so the spread per epsilon is training noise only.",
+                    "membership_audit": self.audit,
                 },
                 "points": [p.to_dict() for p in self.points],
                 "summary": [s.to_dict() for s in self.summaries],

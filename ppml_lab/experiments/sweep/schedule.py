@@ -98,6 +98,7 @@ def run_sweep(
     include_non_private: bool = True,
     workers: int | None = None,
     cancel: CancelToken | None = None,
+    audit: bool = False,
 ) -> Generator[SweepPoint, None, SweepResult]:
     """Sweep ``experiment`` over ``epsilons`` x ``seeds``; yield each point as it finishes.
 
@@ -117,6 +118,10 @@ def run_sweep(
         calling process (no pool), which is what a serial comparison or a debugger wants.
     cancel : CancelToken, optional
         Stops the sweep between points; finished points are kept.
+    audit : bool
+        Attack every point's model with the membership audit (``SweepPoint.audit``: the
+        empirical epsilon), for patterns whose parameters have an ``audit`` field (the
+        non-private point too). Off by default: it trains shadow models at every point.
 
     Yields
     ------
@@ -147,7 +152,7 @@ def run_sweep(
         with_epsilon(experiment, eps)
     levels = list(grid) + ([NON_PRIVATE] if include_non_private else [])
     tasks = [
-        Task(experiment=experiment, epsilon=eps, seed=s, repetition=k)
+        Task(experiment=experiment, epsilon=eps, seed=s, repetition=k, audit=bool(audit))
         for eps in levels
         for k, s in enumerate(train_seeds)
     ]
@@ -161,6 +166,7 @@ def run_sweep(
         seeds=train_seeds,
         include_non_private=include_non_private,
         workers=workers,
+        audit=bool(audit),
     )
     t0 = time.perf_counter()
     finished: list[SweepPoint] = []

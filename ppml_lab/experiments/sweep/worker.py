@@ -18,12 +18,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ppml_lab.data import PreparedData
+from ppml_lab.engines.audit import audit_summary
 from ppml_lab.engines.base import CancelToken
 from ppml_lab.engines.registry import ENGINE_MODULES, REFERENCE
 from ppml_lab.engines.runtime import cancel_token, emit
 from ppml_lab.experiments.config import Experiment
 from ppml_lab.experiments.runner import prepare_data, reference_model, run_experiment
-from ppml_lab.experiments.sweep.grid import with_epsilon
+from ppml_lab.experiments.sweep.grid import with_audit, with_epsilon
 from ppml_lab.experiments.sweep.results import SweepPoint
 from ppml_lab.jsonable import jsonable
 
@@ -36,6 +37,7 @@ class Task:
     epsilon: float
     seed: int
     repetition: int
+    audit: bool = False  # attack every point's model (membership audit) when the pattern can
 
 
 @dataclass(frozen=True)
@@ -100,12 +102,13 @@ def run_point(task: Task, cancel: CancelToken | None = None) -> SweepPoint | Non
     t0 = time.perf_counter()
     data = _prepared(task.experiment)
     if math.isfinite(task.epsilon):
-        exp = with_epsilon(task.experiment, task.epsilon)
+        exp = with_epsilon(task.experiment, task.epsilon, audit=task.audit)
     else:
         # The same reference as a single run's: e.g. rounds x local epochs for federated runs.
         exp = replace(
             task.experiment.with_pattern(REFERENCE), model=reference_model(task.experiment)
         )
+        exp = with_audit(exp, task.audit)
     # The engine seed is the experiment seed: set it to the training seed *after* the data was
     # prepared with the original seed, so the split stays fixed.
     exp = replace(exp, seed=task.seed)
@@ -132,7 +135,24 @@ def run_point(task: Task, cancel: CancelToken | None = None) -> SweepPoint | Non
         curve=tuple(float(v) for v in curve),
         warnings=tuple(dict.fromkeys(er.warnings + result.history.warnings())),
         worker=os.getpid(),
+        audit=_audit_figures(er.extra.get("audit")),
     )
+
+
+def _audit_figures(audit: Any) -> dict[str, Any] | None:
+    """The point's membership audit in brief: per attack, and the best attack's lower bound."""
+    if not isinstance(audit, dict) or not isinstance(audit.get("attacks"), dict):
+        return None
+    attacks = audit_summary(audit)
+    lower = [a["epsilon_lower_bound"] for a in attacks.values()
+             if isinstance(a.get("epsilon_lower_bound"), (int, float))]
+    ceiling = [a["epsilon_ceiling"] for a in attacks.values()
+               if isinstance(a.get("epsilon_ceiling"), (int, float))]
+    return jsonable({
+        "epsilon_lower_bound": max(lower) if lower else None,
+        "epsilon_ceiling": max(ceiling) if ceiling else None,
+        "attacks": attacks,
+    })
 
 
 def run_point_safely(task: Task, cancel: CancelToken | None = None) -> SweepPoint | Failure | None:
