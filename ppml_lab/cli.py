@@ -136,6 +136,10 @@ def _print_summary(doc: dict[str, Any]) -> None:
     if "seconds" in doc.get("overhead", {}):
         parts.append(f"engine time {doc['overhead']['seconds']:.2f} s")
     print("; ".join(parts))
+    from ppml_lab.experiments.evaluation import Headline
+
+    is_reference = doc["experiment"]["pattern"]["name"] == REFERENCE
+    print(Headline.from_document(doc, is_reference=is_reference).one_line())
     words = priv.get("in_plain_words") or []
     if words:
         print(f"in plain words: {words[0]}")

@@ -78,3 +78,9 @@ Event = Metric | Progress | Overhead | BudgetSpent | Log | Artifact
 #:      "named": False,                          # True: the labels mean something (sites)
 #:      "description": "..."}                    # the chart's tooltip
 ROWS_PER_PARTY = "rows_per_party"
+
+
+#: Metric name of the plaintext reference's test accuracy, sent at step 0 as soon as the reference
+#: is trained (so the window draws its line before the private run starts). Not a run metric: the
+#: history and the results document leave it out.
+REFERENCE_ACCURACY = "reference_test_accuracy"

@@ -13,7 +13,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ppml_lab.engines.events import Artifact, BudgetSpent, Event, Log, Metric, Overhead, Progress
+from ppml_lab.engines.events import (
+    REFERENCE_ACCURACY,
+    Artifact,
+    BudgetSpent,
+    Event,
+    Log,
+    Metric,
+    Overhead,
+    Progress,
+)
 
 __all__ = ["Changes", "History", "Point", "RunState"]
 
@@ -115,8 +124,17 @@ class RunState:
         return sorted(self._steps)
 
     def rows(self) -> list[dict[str, float]]:
-        """One dict per step: ``step`` and every value recorded at it."""
-        return [{"step": s, **self._steps[s]} for s in self.steps()]
+        """One dict per step: ``step`` and every value recorded at it.
+
+        The plaintext reference's accuracy (sent at step 0 so the window can draw it early) is
+        not a step of the run and is left out.
+        """
+        rows = []
+        for s in self.steps():
+            values = {k: v for k, v in self._steps[s].items() if k != REFERENCE_ACCURACY}
+            if values:
+                rows.append({"step": s, **values})
+        return rows
 
     def series(self, name: str) -> tuple[list[int], list[float]]:
         xs = [s for s in self.steps() if name in self._steps[s]]

@@ -18,11 +18,13 @@ import numpy as np
 from ppml_lab import __version__
 from ppml_lab.data import PreparedData, load_source, prepare_dataset
 from ppml_lab.data.source import LoadedTable
+from ppml_lab.engines.audit import AuditCancelled
 from ppml_lab.engines.base import Cancelled, CancelToken, EngineResult
 from ppml_lab.engines.contract import Guarantee
-from ppml_lab.engines.events import Event, Log, Progress
+from ppml_lab.engines.events import REFERENCE_ACCURACY, Event, Log, Metric, Progress
 from ppml_lab.engines.registry import REFERENCE, get_engine
 from ppml_lab.experiments.config import Experiment
+from ppml_lab.experiments.evaluation import evaluate_model, like_for_like
 from ppml_lab.experiments.history import History
 from ppml_lab.jsonable import jsonable
 from ppml_lab.models import ModelParams
@@ -37,6 +39,7 @@ class RunResult:
     baseline: dict[str, float] = field(default_factory=dict)
     status: str = "completed"
     wall_seconds: float = 0.0
+    _evaluation: dict[str, Any] | None = field(default=None, init=False, repr=False)
 
     def to_document(self) -> dict[str, Any]:
         """The results document written by ``ppml-lab run --json`` (schema in the README)."""
@@ -88,6 +91,7 @@ class RunResult:
                     "platform": platform.platform(),
                 },
                 "wall_seconds": self.wall_seconds,
+                "evaluation": self.evaluation(),
         }
         for name, section in er.sections.items():
             if name in doc:
@@ -95,6 +99,29 @@ class RunResult:
             doc[name] = section
         return jsonable(doc)
 
+
+    def evaluation(self) -> dict[str, Any]:
+        """The results document's ``evaluation`` section (computed once).
+
+        The engine's model on the test split (:func:`~ppml_lab.experiments.evaluation.
+        evaluate_model`) and the like-for-like cost (``like_for_like``: the cost kinds the
+        engine labels one-off are kept out of the training time).
+        """
+        if self._evaluation is None:
+            er = self.engine_result
+            section = evaluate_model(
+                er.model if er is not None else None, self.data.X_test, self.data.y_test,
+                self.data.class_names,
+                accuracy=er.final.get("test_accuracy") if er is not None else None,
+            )
+            # Costs the engine only reported as events (set-up times) count too.
+            costs = {kind: e.value for kind, e in self.history.overheads.items()}
+            costs.update(er.overhead if er is not None else {})
+            engine = get_engine(self.experiment.pattern)
+            one_off = {k: engine.label_for(k).text for k in costs if engine.label_for(k).one_off}
+            section["like_for_like"] = like_for_like(costs, self.baseline.get("seconds"), one_off)
+            self._evaluation = section
+        return self._evaluation
 
     def guarantee(self) -> Guarantee:
         """What this run protected (the engine's guarantee, with the runner's own diagnostics).
@@ -113,7 +140,9 @@ class RunResult:
         if self.baseline and self.experiment.pattern != REFERENCE:
             extra.append("the non-private reference (baseline.*), trained on the same rows "
                           "without protection")
-        extra.append("the exact numbers of rows and classes (dataset.*)")
+        extra.append("the exact numbers of rows and classes (dataset.*), and the test rows' "
+                     "class counts (evaluation.majority_class_rate, the confusion matrix's row "
+                     "sums)")
         return replace(g, diagnostics=(*g.diagnostics, *extra))
 
 
@@ -180,8 +209,9 @@ def run_experiment(
     """Run ``experiment``; yields the pattern engine's events and returns a :class:`RunResult`.
 
     Cancelling returns a result with ``status = "cancelled"`` and whatever history was recorded
-    (nothing is lost). Bad data raises :class:`~ppml_lab.data.DatasetError`; bad parameters raise
-    ValueError with a readable message.
+    (nothing is lost); cancelling during the optional membership audit also keeps the finished
+    training's ``engine_result``, with ``extra["audit"] = {"cancelled": True}``. Bad data raises
+    :class:`~ppml_lab.data.DatasetError`; bad parameters raise ValueError with a readable message.
     """
     cancel = cancel or CancelToken()
     t_start = time.perf_counter()
@@ -211,6 +241,8 @@ def run_experiment(
         baseline = {
             **base.final, "seconds": base.overhead.get("seconds", 0.0), "epochs": reference.epochs
         }
+        if "test_accuracy" in baseline:
+            yield Metric(step=0, name=REFERENCE_ACCURACY, value=float(baseline["test_accuracy"]))
     result: EngineResult | None = None
     status = "completed"
     gen = engine.run(data, experiment.model, experiment.params, seed=experiment.seed, cancel=cancel)
@@ -223,6 +255,11 @@ def run_experiment(
                 break
             history.add(event)
             yield event
+    except AuditCancelled as stopped:
+        # Cancelled during the optional audit: the training finished, so keep its result
+        # (final metrics, privacy), marked cancelled; only the audit is missing.
+        status = "cancelled"
+        result = stopped.result
     except Cancelled:
         status = "cancelled"
     if result is not None and experiment.pattern == REFERENCE:

@@ -38,7 +38,8 @@ from PySide6.QtWidgets import (
 
 from ppml_lab.privacy.attacks import audit_ceiling, audit_verdict
 from ppml_lab.privacy.translator import tpr_bound
-from ppml_lab.ui.qt_plot_style import LEGEND_BRUSH
+from ppml_lab.ui.qt_plot_export import add_export_button
+from ppml_lab.ui.qt_plot_style import LineSample, PercentAxisItem, add_legend_above, set_title
 
 #: Attack colours (the DP region is green, the diagonal grey).
 ATTACK_COLORS = ["#d62728", "#1f77b4", "#9467bd", "#ff7f0e", "#8c564b"]
@@ -156,17 +157,23 @@ class AuditViewWidget(QWidget):
             "style='color:#2e7d32'><b>green region</b></span> is everything the guarantee allows: "
             "every attack's curve must stay inside it."
         )
-        self.plot = pg.PlotWidget(parent=self)
-        self.plot.setTitle("Membership attacks (ROC)", size="11pt")
+        # Rates in percent; on log axes only decades (and 2, 5 where there is room) are labelled.
+        self.plot = pg.PlotWidget(
+            parent=self,
+            axisItems={"left": PercentAxisItem("left"), "bottom": PercentAxisItem("bottom")},
+        )
+        set_title(self.plot.getPlotItem(), "Membership attacks (ROC)")
         self.plot.setLabel("bottom", "non-members wrongly flagged (false-positive rate)")
         self.plot.setLabel("left", "members caught (true-positive rate)")
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.getAxis("bottom").enableAutoSIPrefix(False)
+        # "100%" at the right end may reach a few pixels past the axis rather than be dropped.
+        self.plot.getAxis("bottom").setStyle(hideOverlappingLabels=14)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setMinimumHeight(200)
-        self.legend = self.plot.getPlotItem().addLegend(
-            offset=(-10, -10), labelTextSize="9pt", brush=pg.mkBrush(*LEGEND_BRUSH)
-        )
+        # Above the data area, so no curve or region lies under it.
+        self.legend = add_legend_above(self.plot.getPlotItem())
+        self.export_button = add_export_button(self.plot)
         self.plot.setToolTip(
             "ROC curve of each attack. The region any attack must stay in under (ε, δ)-DP is "
             "TPR ≤ min(1, e^ε·FPR + δ, 1 − e^−ε·(1 − δ − FPR))."
@@ -358,13 +365,15 @@ class AuditViewWidget(QWidget):
                 )
         one_pct = pg.InfiniteLine(
             pos=math.log10(0.01) if log else 0.01, angle=90,
-            pen=pg.mkPen("#999999", style=Qt.PenStyle.DotLine),
-            label="1% false alarms", labelOpts={"position": 0.95, "color": "#666666"},
+            pen=pg.mkPen("#777777", style=Qt.PenStyle.DotLine, width=1.5),
         )
         plot.addItem(one_pct, ignoreBounds=True)
+        # Named in the legend: a text label on the line would lie over the curves.
+        self.legend.addItem(LineSample(one_pct), "1% false alarms")
         if log:
-            plot.setXRange(math.log10(floor), 0, padding=0.02)
-            plot.setYRange(math.log10(floor), 0, padding=0.02)
+            # Room past 100% for that label (a label cut by the edge is not drawn at all).
+            plot.setXRange(math.log10(floor), 0, padding=0.05)
+            plot.setYRange(math.log10(floor), 0, padding=0.05)
         else:
             plot.setXRange(0, 1, padding=0.02)
             plot.setYRange(0, 1, padding=0.02)

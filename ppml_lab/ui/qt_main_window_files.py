@@ -4,7 +4,8 @@
 :class:`~ppml_lab.experiments.config.Experiment` from what the window shows (the Data tab's
 columns and preprocessing, the pattern and model forms, name and seed);
 :meth:`ExperimentFilesMixin.open_experiment` shows a file's settings in those same places, so
-what is saved is what the user sees. Also File > Save experiment and File > Export results.
+what is saved is what the user sees. Also File > Save experiment, File > Export results, and
+reopening a run of the History (:meth:`ExperimentFilesMixin.reopen_from_history`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,13 @@ class ExperimentFilesMixin:
         except (ValueError, OSError) as exc:
             show_exception(self, "Cannot open the experiment", exc)
             return False
+        self.settings.setValue("paths/last_dir", str(Path(path).resolve().parent))
+        self.show_experiment(experiment)
+        self.setWindowFilePath(str(path))
+        return True
+
+    def show_experiment(self, experiment: Experiment) -> None:
+        """Show an experiment's settings in the forms, loading its data unless it is loaded."""
         self.pattern_panel.set_experiment(experiment)
         self.preprocessing_panel.set_config(experiment.dataset)
         selection = {
@@ -50,14 +58,30 @@ class ExperimentFilesMixin:
             "exclude": experiment.dataset.exclude,
             "include": experiment.dataset.include,
         }
-        self.settings.setValue("paths/last_dir", str(Path(path).resolve().parent))
         table = self.table
         if table is not None and table.source == experiment.dataset.source:
             self._apply_selection(selection)
         else:
             self._pending_selection = selection
             self.load_source(experiment.dataset.source)
-        self.setWindowFilePath(str(path))
+
+    def reopen_from_history(self, run_id: str) -> bool:
+        """Show a saved run's experiment in the forms (False, with a message, if it cannot)."""
+        if self._job_running(self._run_job):
+            show_message(self, "Busy", "Wait for the run to finish (or cancel it) before "
+                         "reopening another one.")
+            return False
+        store = self.history_panel.store
+        try:
+            name = store.get(run_id).name
+            experiment = store.experiment(run_id)
+        except (ValueError, OSError) as exc:
+            show_exception(self, "Cannot reopen the run", exc)
+            return False
+        self.show_experiment(experiment)
+        self.setWindowFilePath("")
+        self.setup_tabs.setCurrentIndex(1)
+        self._set_state(f"Reopened “{name}” from the history")
         return True
 
     def build_experiment(self) -> Experiment:
@@ -104,6 +128,10 @@ class ExperimentFilesMixin:
         tmp.replace(out)
 
     # ------------------------------------------------------------------ slots: File menu -----
+
+    @Slot(str)
+    def _on_history_panel_reopen_requested(self, run_id: str) -> None:
+        self.reopen_from_history(run_id)
 
     @Slot()
     def _on_open_experiment_triggered(self) -> None:

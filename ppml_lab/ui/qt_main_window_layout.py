@@ -3,8 +3,8 @@
 Left: the setup tabs (1 Data: :class:`~ppml_lab.ui.qt_dataset_panel.DatasetPanel` and
 :class:`~ppml_lab.ui.qt_preprocessing_panel.PreprocessingPanel`; 2 Privacy & training:
 :class:`~ppml_lab.ui.qt_pattern_panel.PatternPanel`) above the Run and Cancel buttons. Right: the
-views (data preview, training plots with the results under them, membership audit). Below: the
-status bar with the state, the run's progress and the time it took.
+views (data preview, training plots with the results under them, membership audit, the history
+of saved runs). Below: the status bar with the state, the run's progress and the time it took.
 """
 
 from __future__ import annotations
@@ -25,13 +25,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ppml_lab._resources import example_experiments
+from ppml_lab.experiments.store import RunStore
 from ppml_lab.ui.qt_audit import AuditViewWidget
+from ppml_lab.ui.qt_compare_view import CompareViewWidget
 from ppml_lab.ui.qt_data_preview import DataPreviewWidget
 from ppml_lab.ui.qt_dataset_panel import DatasetPanel
+from ppml_lab.ui.qt_history_panel import HistoryPanel, history_root
 from ppml_lab.ui.qt_pattern_panel import PatternPanel
 from ppml_lab.ui.qt_plots import RunPlotsWidget
 from ppml_lab.ui.qt_preprocessing_panel import PreprocessingPanel
 from ppml_lab.ui.qt_results import ResultsPanel
+from ppml_lab.ui.qt_sweep_view import SweepViewWidget
 
 
 def _scrolling(content: QWidget, parent: QWidget) -> QScrollArea:
@@ -42,6 +47,17 @@ def _scrolling(content: QWidget, parent: QWidget) -> QScrollArea:
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return area
+
+
+def _example_title(node: Any) -> str:
+    """An example file's ``name`` (its first line ``name = "..."``), else its file name."""
+    import tomllib
+
+    try:
+        name = tomllib.loads(node.read_text(encoding="utf-8")).get("name")
+    except (OSError, ValueError):
+        name = None
+    return str(name) if isinstance(name, str) and name else node.name
 
 
 class MainWindowLayout:
@@ -101,13 +117,42 @@ class MainWindowLayout:
         self.view_tabs.addTab(self.preview, "Data preview")
         self.view_tabs.addTab(run_page, "Training")
         self.view_tabs.addTab(self.audit_view, "Membership audit")
+        self.history_panel = HistoryPanel(
+            store=RunStore(history_root(self.settings)), directory=self._last_dir, parent=self
+        )
+        self.history_panel.setObjectName("historyPanel")
         self.view_tabs.setTabToolTip(0, "The first rows of the loaded table")
         self.view_tabs.setTabToolTip(1, "Live curves of the run and its results")
         self.view_tabs.setTabToolTip(
             2, "Membership-inference attacks against the trained model, next to what the DP "
             "guarantee allows (run with 'Membership audit' ticked)"
         )
+        self.history_panel.reopen_requested.connect(self._on_history_panel_reopen_requested)
+        self.history_panel.rerun_requested.connect(self._on_history_panel_rerun_requested)
         self.run_splitter = run_page
+        self.compare_view = CompareViewWidget(self)
+        self.compare_view.setObjectName("compareView")
+        self.sweep_view = SweepViewWidget(self)
+        self.sweep_view.setObjectName("sweepView")
+        self.view_tabs.addTab(self.compare_view, "Compare")
+        self.view_tabs.addTab(self.sweep_view, "Privacy-budget sweep")
+        # History last: the views of the current data first, then everything saved.
+        self.view_tabs.addTab(self.history_panel, "History")
+        self.view_tabs.setTabToolTip(
+            self.view_tabs.indexOf(self.history_panel),
+            "Every run, saved automatically: reopen, re-run, rename, delete, export its "
+            "experiment file; tick runs to compare their curves",
+        )
+        self.view_tabs.setTabToolTip(
+            self.view_tabs.indexOf(self.compare_view),
+            "The baseline and every pattern on the same data and split: accuracy, guarantee, "
+            "time and data sent side by side (Run > Compare all patterns)",
+        )
+        self.view_tabs.setTabToolTip(
+            self.view_tabs.indexOf(self.sweep_view),
+            "Accuracy against the privacy budget ε over several seeds, with the planner's "
+            "answer (Run > Privacy-budget sweep…)",
+        )
 
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.main_splitter.setObjectName("mainSplitter")
@@ -173,6 +218,16 @@ class MainWindowLayout:
             "&Cancel", "Stop the run (or the loading) at the next step", ["Esc"],
             self._on_cancel_triggered,
         )
+        self.compare_action = action(
+            "Com&pare all patterns", "Run the baseline and every available pattern with a "
+            "preset on the same data and split, side by side", ["Ctrl+Shift+R"],
+            self._on_compare_triggered,
+        )
+        self.sweep_action = action(
+            "Privacy-budget &sweep…", "Accuracy of the chosen pattern over a grid of ε values "
+            "and seeds (set the grid in the sweep view), with the planner's answer", [],
+            self._on_sweep_triggered,
+        )
         self.about_action = action("&About PPML Lab", "About PPML Lab", [], self._on_about_triggered)
         self.run_button.setToolTip(self.run_action.toolTip())
         self.cancel_button.setToolTip(self.cancel_action.toolTip())
@@ -187,11 +242,21 @@ class MainWindowLayout:
         file_menu.addAction(self.open_experiment_action)
         file_menu.addAction(self.save_experiment_action)
         file_menu.addAction(self.export_results_action)
+        self.examples_menu = file_menu.addMenu("Open e&xample")
+        self.examples_menu.setToolTipsVisible(True)
+        for node in example_experiments():
+            act = self.examples_menu.addAction(_example_title(node))
+            act.setData(node.name)
+            act.setToolTip(node.name)
+        self.examples_menu.triggered.connect(self._on_examples_menu_triggered)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         run_menu = bar.addMenu("&Run")
         run_menu.setToolTipsVisible(True)
         run_menu.addAction(self.run_action)
         run_menu.addAction(self.cancel_action)
+        run_menu.addSeparator()
+        run_menu.addAction(self.compare_action)
+        run_menu.addAction(self.sweep_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)

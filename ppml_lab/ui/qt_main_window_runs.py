@@ -6,11 +6,16 @@ timer hands them to the one reducer of run events (:class:`~ppml_lab.experiments
 whose changes go to the plots, the results panel, the progress bar and the artifact views. The
 run's plan (steps, step name, target epsilon) comes from the engine's contract, so nothing here
 names a pattern.
+
+Every run is saved in the History (:class:`~ppml_lab.experiments.store.RunStore`) when it starts,
+its history so far every :data:`HISTORY_SAVE_MS`, and its result when it ends: completed,
+cancelled, failed, or incomplete when the window is closed during the run.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QElapsedTimer, QTimer, Slot
@@ -21,11 +26,16 @@ from ppml_lab.engines.events import ROWS_PER_PARTY
 from ppml_lab.engines.registry import REFERENCE, get_engine
 from ppml_lab.experiments.history import RunState
 from ppml_lab.experiments.runner import RunResult, run_experiment
+from ppml_lab.experiments.store import CANCELLED, FAILED, INCOMPLETE, RunStore
 from ppml_lab.params import ParamError
 from ppml_lab.ui.qt_errors import show_exception, show_message
 from ppml_lab.ui.qt_worker import WorkerThread
 
 PAINT_INTERVAL_MS = 40  # 25 Hz
+#: How often a running run's history so far is saved (a crash loses at most this much).
+HISTORY_SAVE_MS = 2000
+#: Why a run the window's closing stopped is incomplete.
+CLOSED_REASON = "the window was closed during the run"
 
 
 class RunLifecycleMixin:
@@ -50,10 +60,18 @@ class RunLifecycleMixin:
         self._paint_timer.setInterval(PAINT_INTERVAL_MS)
         self._paint_timer.timeout.connect(self._on_paint_timer_timeout)
         self._elapsed = QElapsedTimer()
+        self._history_id: str | None = None  # the running run's History entry
+        self._history_saved = QElapsedTimer()
+        self._rerun_source: str | None = None  # re-run from the History once this data loads
 
     @property
     def last_result(self) -> RunResult | None:
         return self._last_result
+
+    @property
+    def run_store(self) -> RunStore:
+        """Where runs are saved (the History)."""
+        return self.history_panel.store
 
     def _data_shape(self, experiment: Any) -> DataShape | None:
         """The loaded table's size for the plan's estimate: training rows and, roughly, the
@@ -133,10 +151,87 @@ class RunLifecycleMixin:
         self._set_state(f"Preparing the data…{estimate}")
         self.results.clear(f"<b>Preparing the data…</b>{html.escape(estimate)}")
         self._paint_timer.start()
+        self._history_start(experiment, plan)
         job.start()
         self._update_actions()
+        self.history_panel.set_busy(True)
         self.run_started.emit()
         return True
+
+    def rerun_from_history(self, run_id: str) -> bool:
+        """Show a saved run's settings and run them again (once its data has loaded)."""
+        if self.is_busy:
+            show_message(self, "Busy", "Wait for the run or the loading to finish, then re-run.")
+            return False
+        if not self.reopen_from_history(run_id):
+            return False
+        if self._load_job is None:  # the data was already loaded
+            return self.start_run()
+        self._rerun_source = self.run_store.experiment(run_id).dataset.source
+        self._load_job.finished.connect(self._on_rerun_load_job_finished)
+        return True
+
+    # ------------------------------------------------------------------ the History ---
+
+    def _history_start(self, experiment: Any, plan: Any) -> None:
+        try:
+            self._history_id = self.run_store.start_run(
+                experiment, steps_total=plan.steps, step_name=plan.step_name
+            )
+        except (OSError, ValueError) as exc:
+            self._history_id = None
+            self._warnings.append(f"This run is not saved in the history: {exc}")
+            self.results.set_warnings(self._warnings)
+            return
+        self._history_saved.start()
+        self.history_panel.refresh()
+
+    def _history_progress(self) -> None:
+        """Save the running run's history so far, at most every :data:`HISTORY_SAVE_MS`."""
+        if self._history_id is None or self._history_saved.elapsed() < HISTORY_SAVE_MS:
+            return
+        self._history_saved.start()
+        try:
+            self.run_store.save_progress(self._history_id, self._live.rows())
+        except (OSError, ValueError):
+            return  # the next tick tries again, and the run's end saves everything
+        if self.history_panel.isVisible():  # its row shows the steps done so far
+            self.history_panel.refresh()
+
+    def _history_end(
+        self, result: RunResult | None = None, *, status: str | None = None, reason: str = ""
+    ) -> None:
+        """Save how the running run ended (once; later calls do nothing)."""
+        run_id, self._history_id = self._history_id, None
+        if run_id is None:
+            return
+        try:
+            self.run_store.finish_run(
+                run_id, result, status=status, reason=reason, rows=self._live.rows()
+            )
+        except (OSError, ValueError) as exc:
+            if not self._closing:
+                show_message(self, "Not saved in the history",
+                             f"The run's result could not be saved in the history: {exc}")
+        if not self._closing:
+            self.history_panel.refresh(select=run_id)
+
+    def _record_interrupted_run(self) -> None:
+        """The window is closing during a run: save what it recorded, marked incomplete.
+
+        If the run's end still arrives (the cancel is quick), it replaces this with the result.
+        """
+        if self._history_id is None:
+            return
+        if self._pending_events:
+            self._live.apply_all(self._pending_events)
+            self._pending_events = []
+        try:
+            self.run_store.finish_run(
+                self._history_id, status=INCOMPLETE, reason=CLOSED_REASON, rows=self._live.rows()
+            )
+        except (OSError, ValueError):
+            pass
 
     # ------------------------------------------------------------------ slots: the run job ---
 
@@ -155,23 +250,56 @@ class RunLifecycleMixin:
         if self._elapsed.isValid():
             self.elapsed_label.setText(f"{self._elapsed.elapsed() / 1000:.1f} s")
 
+    @Slot(str)
+    def _on_history_panel_rerun_requested(self, run_id: str) -> None:
+        self.rerun_from_history(run_id)
+
+    @Slot()
+    def _on_rerun_load_job_finished(self) -> None:
+        source, self._rerun_source = self._rerun_source, None
+        if source is None or self._closing:
+            return
+        if self._load_job is not None:  # another load was queued behind it: wait for that one
+            self._rerun_source = source
+            self._load_job.finished.connect(self._on_rerun_load_job_finished)
+            return
+        table = self.table
+        if table is not None and table.source == source:
+            self.start_run()
+
     @Slot(object)
     def _on_run_job_returned(self, result: object) -> None:
         self._flush_events()
         if not isinstance(result, RunResult):
             return
         self._last_result = result
+        audit = result.engine_result.extra.get("audit") if result.engine_result else None
+        audit_cancelled = isinstance(audit, Mapping) and bool(audit.get("cancelled"))
+        closed = self._closing and result.status == CANCELLED
+        reasons = [CLOSED_REASON] if closed else []
+        if audit_cancelled:
+            reasons.append("during the membership audit: the training had finished")
+        self._history_end(
+            result, status=INCOMPLETE if closed else None, reason="; ".join(reasons)
+        )
         if self._closing:
             return
         self.results.show_result(result)
-        audit = result.engine_result.extra.get("audit") if result.engine_result else None
-        if audit:
+        if audit_cancelled:
+            self.audit_view.clear(
+                "<span style='color:#8a4b00'>The membership audit was cancelled before it "
+                "finished. The training had finished: its results are kept.</span>"
+            )
+        elif audit:
             self.audit_view.set_audit(audit)
         base_acc = result.baseline.get("test_accuracy")
         if result.experiment.pattern != REFERENCE:
             self.plots.set_baseline_accuracy(base_acc)
         done = result.history.last_progress
-        if result.status == "cancelled":
+        if result.status == CANCELLED and audit_cancelled:
+            self._set_state("Cancelled during the membership audit — the training results are kept")
+        elif result.status == CANCELLED:
+            self.plots.fit_finished_steps()  # the steps done, not the planned ones
             at = f" after step {done.step}/{done.total}" if done else ""
             self._set_state(f"Cancelled{at}")
         else:
@@ -180,6 +308,7 @@ class RunLifecycleMixin:
     @Slot(object)
     def _on_run_job_errored(self, exc: object) -> None:
         self._flush_events()
+        self._history_end(status=FAILED, reason=str(exc) or type(exc).__name__)
         if self._closing:
             return
         # A ValueError is the data or the engine refusing these settings (one class only, more
@@ -194,7 +323,12 @@ class RunLifecycleMixin:
     @Slot()
     def _on_run_job_cancelled(self) -> None:
         self._flush_events()
+        self._history_end(
+            status=INCOMPLETE if self._closing else CANCELLED,
+            reason=CLOSED_REASON if self._closing else "",
+        )
         if not self._closing:
+            self.plots.fit_finished_steps()
             self._set_state("Cancelled")
 
     @Slot()
@@ -204,9 +338,12 @@ class RunLifecycleMixin:
             self._run_job.deleteLater()  # its thread has ended and every signal was handled
         self._run_job = None
         self._cancel_token = None
+        # A run that ended without a result or an error (should not happen) is still recorded.
+        self._history_end(status=INCOMPLETE, reason="the run ended without a result")
         if self._closing:
             self._finish_pending_close()
             return
+        self.history_panel.set_busy(False)
         self._flush_events()
         self.plots.draw_now()
         self.plots.set_smooth(True)
@@ -232,6 +369,8 @@ class RunLifecycleMixin:
         if self._closing:
             return
         changes = self._live.apply_all(events)
+        if not final:
+            self._history_progress()
         self._warnings.extend(changes.warnings)
         new_warnings = bool(changes.warnings)
         for artifact in changes.artifacts:

@@ -17,7 +17,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from ppml_lab.ui.qt_plot_style import CLASS_PALETTE, LEGEND_BRUSH, IntegerAxisItem
+from ppml_lab.ui.qt_plot_export import add_export_button
+from ppml_lab.ui.qt_plot_style import CLASS_PALETTE, IntegerAxisItem, add_legend_above, set_title
 
 
 def _nice_step(n: int, max_ticks: int = 12) -> int:
@@ -47,10 +48,9 @@ class PartitionChartWidget(QWidget):
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setMenuEnabled(False)
-        # One row of class names above the bars (the y range leaves room for it).
-        self.legend = self.plot.getPlotItem().addLegend(
-            offset=(10, 5), labelTextSize="9pt", colCount=4, brush=pg.mkBrush(*LEGEND_BRUSH)
-        )
+        # The class names in a row above the bars, never over them.
+        self.legend = add_legend_above(self.plot.getPlotItem())
+        self.export_button = add_export_button(self.plot)
         self.note = QLabel(self)
         self.note.setObjectName("hintLabel")
         self.note.setWordWrap(True)
@@ -67,7 +67,7 @@ class PartitionChartWidget(QWidget):
     def _name_parties(self, party: str, description: str) -> None:
         self._party = party
         self._base_tip = description
-        self.plot.setTitle(f"Rows per {html.escape(party)}", size="11pt")
+        set_title(self.plot.getPlotItem(), f"Rows per {html.escape(party)}")
         self.plot.setLabel("bottom", html.escape(party))
         self.plot.setToolTip(description)
         self.note.setToolTip(f"{party.capitalize()}s that received no rows")
@@ -124,7 +124,7 @@ class PartitionChartWidget(QWidget):
             self.plot.setToolTip(self._base_tip)
         if n:
             self.plot.setXRange(0.4, n + 0.6, padding=0)
-            self.plot.setYRange(0, max(max(rows), 1) * 1.3, padding=0)
+            self.plot.setYRange(0, max(max(rows), 1) * 1.06, padding=0)
         # The counts go in the axis label: a long title would widen the plot beyond its cell.
         label = f"{party} ({n}, {sum(rows):,} rows in all)" if n else party
         self.plot.setLabel("bottom", html.escape(label))

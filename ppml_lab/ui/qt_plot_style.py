@@ -1,10 +1,28 @@
-"""What every plot of the window shares: pyqtgraph's settings, the colours and a whole-number axis."""
+"""What every plot of the window shares: pyqtgraph's settings, the colours, the axes and the legend.
+
+* :class:`IntegerAxisItem`: whole-number ticks (epochs, rounds, clients).
+* :class:`PercentAxisItem`: a rate in [0, 1] labelled in percent; on a logarithmic axis only
+  decades are labelled, plus 2 and 5 within a decade when there is room for them, so the labels
+  never run into each other ("0.1%  1%  10%  100%", never "0.0050.0060.007").
+* :func:`make_plot`: a plot over steps with all of the above and a save/copy button.
+* :func:`add_legend_above`: the legend sits in a row of its own between the title and the data
+  area, never over the curves; its entries wrap into as many rows as the plot's width needs.
+* :class:`LineSample`: a legend entry for a reference line (an ``InfiniteLine``), so reference
+  lines are named in the legend instead of by a text label drawn over the data.
+* The value-axis rules (:func:`percent_range`, :func:`value_range`, :func:`zero_based_range`) and
+  the names of plots of further metrics (:func:`group_word`, :func:`metric_plot_names`).
+"""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtWidgets import QWidget
+
+from ppml_lab.ui.qt_plot_export import add_export_button
 
 # No global antialiasing: with the software rasteriser it makes a plot repaint 3-5x slower, and
 # repaint time during a run is GIL time taken from the engine. Curves are smoothed after a run.
@@ -17,8 +35,13 @@ EPSILON_COLOR = "#8c564b"
 PALETTE = ["#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 CLASS_PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1",
                  "#ff9da7", "#9c755f", "#bab0ac"]
-#: Legends sit on a translucent white box so a curve passing under them stays readable.
+#: A translucent white box for text drawn over a plot (legends of this module need none: they
+#: sit outside the data area).
 LEGEND_BRUSH = (255, 255, 255, 215)
+#: The title row's height (pyqtgraph reserves 30 px).
+TITLE_HEIGHT = 24
+#: Pixels a labelled log tick needs per decade before 2 and 5 are labelled too.
+_ROOM_FOR_1_2_5 = 110
 
 
 class IntegerAxisItem(pg.AxisItem):
@@ -33,3 +56,301 @@ class IntegerAxisItem(pg.AxisItem):
         if not levels and maxVal - minVal < 1e6:
             levels = [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
         return levels
+
+
+def _percent(value: float, places: int | None = None) -> str:
+    if places is None:
+        return f"{value * 100:.4g}%"
+    return f"{value * 100:.{places}f}%"
+
+
+class PercentAxisItem(pg.AxisItem):
+    """A rate in [0, 1] (accuracy, false-positive rate) labelled in percent.
+
+    On a linear axis the labels have as many decimals as the tick spacing needs ("95%", "95.5%").
+    On a logarithmic axis the ticks are the decades, plus 2 and 5 times each decade when a decade
+    is at least 110 px long, and only those are labelled: the minor ticks pyqtgraph adds (2..9 in
+    every decade) would print their labels on top of each other.
+    """
+
+    def tickStrings(self, values: list, scale: float, spacing: float) -> list[str]:  # noqa: N802
+        if self.logMode:
+            return self.logTickStrings(values, scale, spacing)
+        step = spacing * scale * 100
+        places = max(0, math.ceil(-math.log10(step) - 1e-9)) if step > 0 else 0
+        return [_percent(v * scale, places) for v in values]
+
+    def logTickValues(self, minVal: float, maxVal: float, size: float, stdTicks: list) -> list:  # noqa: N802, N803
+        if not (math.isfinite(minVal) and math.isfinite(maxVal)) or maxVal <= minVal:
+            return []
+        decades = [float(v) for v in range(math.ceil(minVal - 1e-9), math.floor(maxVal + 1e-9) + 1)]
+        per_decade = size / (maxVal - minVal) if size > 0 else 0.0
+        levels: list[tuple[float | None, list[float]]] = []
+        if len(decades) > 6 and per_decade < 40:
+            # Too many decades for every one to be labelled: every other one (or more).
+            step = math.ceil(len(decades) / 6)
+            levels.append((float(step), [d for d in decades if d % step == 0]))
+        else:
+            levels.append((1.0, decades))
+        if per_decade >= _ROOM_FOR_1_2_5 or len(decades) < 2:
+            v1, v2 = math.floor(minVal), math.ceil(maxVal)
+            minor = [v + math.log10(m) for v in range(v1, v2) for m in (2, 5)]
+            levels.append((None, [x for x in minor if minVal <= x <= maxVal]))
+        return levels
+
+    def logTickStrings(self, values: list, scale: float, spacing: float) -> list[str]:  # noqa: N802
+        return [_percent(10 ** float(v)) for v in np.asarray(values, dtype=float)]
+
+
+class LineSample(pg.ItemSample):
+    """A legend sample for a reference line (``pg.InfiniteLine``): a short stroke of its pen.
+
+    Clicking it shows or hides the line, as for curves.
+    """
+
+    def paint(self, p, *args) -> None:  # noqa: ANN001, ANN002
+        if not self.item.isVisible():
+            super().paint(p, *args)  # pyqtgraph's "hidden" eye
+            return
+        p.setPen(self.item.pen)
+        p.drawLine(QPointF(0, 11), QPointF(20, 11))
+
+
+class AboveLegend(pg.LegendItem):
+    """A legend in a row of its own above the data area of a plot (see :func:`add_legend_above`).
+
+    Its entries flow like words in a line: as many per row as the plot's width allows, each row
+    centred, curves first and reference lines last. The row reserved for it in the plot's layout
+    grows and shrinks with it, so the data area never lies under the legend.
+    """
+
+    _GAP = 14  # between entries
+    _SAMPLE_GAP = 4  # between an entry's sample and its text
+
+    def __init__(self, plot_item: pg.PlotItem, **kwargs) -> None:  # noqa: ANN003
+        kwargs.setdefault("labelTextSize", "9pt")
+        super().__init__(offset=None, frame=False, **kwargs)
+        # It lives outside the view box, so it scales with the plot (as in an enlarged PNG).
+        self.setFlag(self.GraphicsItemFlag.ItemIgnoresTransformations, False)
+        self._plot_item = plot_item
+        self._busy = False
+        self._width_laid_out = -1.0
+        self.setParentItem(plot_item)
+        plot_item.legend = self  # curves plotted with a name join it
+        plot_item.vb.sigResized.connect(self._place)
+        plot_item.geometryChanged.connect(self._on_plot_resized)
+        self.updateSize()
+
+    # The entries are placed by hand (a flow), not by the grid layout pyqtgraph uses.
+    def _addItemToLayout(self, sample, label) -> None:  # noqa: ANN001, N802
+        sample.setParentItem(self)
+        label.setParentItem(self)
+
+    def _removeItemFromLayout(self, *items) -> None:  # noqa: ANN002, N802
+        for item in items:
+            item.close()
+            scene = item.scene()
+            if scene is not None:
+                scene.removeItem(item)
+
+    def setColumnCount(self, columnCount: int) -> None:  # noqa: N802, N803
+        """Ignored: the entries flow into rows by width."""
+
+    def mouseDragEvent(self, ev) -> None:  # noqa: ANN001, N802
+        ev.ignore()  # stays in its row
+
+    def entry_texts(self) -> list[str]:
+        """The legend's entries, in order."""
+        return [label.text for _, label in self._ordered()]
+
+    def _ordered(self) -> list[tuple]:
+        curves = [(s, lab) for s, lab in self.items if not isinstance(s, LineSample)]
+        lines = [(s, lab) for s, lab in self.items if isinstance(s, LineSample)]
+        return curves + lines
+
+    # pyqtgraph calls updateSize whenever an entry is added or removed.
+    def updateSize(self) -> None:  # noqa: N802
+        """Lay the entries out in rows for the plot's width; reserve their height; place them."""
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            available = max(self._plot_item.width() - 8, 60.0)
+            self._width_laid_out = self._plot_item.width()
+            rows: list[list[tuple]] = [[]]
+            widths: list[float] = [0.0]
+            for sample, label in self._ordered():
+                label.resize(label.minimumWidth(), label.minimumHeight())
+                width = sample.width() + self._SAMPLE_GAP + label.minimumWidth()
+                extra = width + (self._GAP if rows[-1] else 0.0)
+                if rows[-1] and widths[-1] + extra > available:
+                    rows.append([])
+                    widths.append(0.0)
+                    extra = width
+                rows[-1].append((sample, label, width))
+                widths[-1] += extra
+            total = max(widths) if self.items else 0.0
+            y = 0.0
+            for row, row_width in zip(rows, widths, strict=True):
+                if not row:
+                    continue
+                height = max(max(sample.height(), label.minimumHeight()) for sample, label, _ in row)
+                x = (total - row_width) / 2
+                for sample, label, width in row:
+                    sample.setPos(x, y + (height - sample.height()) / 2)
+                    label.setPos(x + sample.width() + self._SAMPLE_GAP,
+                                 y + (height - label.minimumHeight()) / 2)
+                    x += width + self._GAP
+                y += height
+            self.resize(total, y)
+            self._plot_item.layout.setRowFixedHeight(1, math.ceil(y) + 2 if self.items else 0)
+            self.setVisible(bool(self.items))
+        finally:
+            self._busy = False
+        self._place()
+
+    def _on_plot_resized(self) -> None:
+        if abs(self._plot_item.width() - self._width_laid_out) > 0.5:
+            self.updateSize()
+        else:
+            self._place()
+
+    def _place(self) -> None:
+        """Centre the legend over the data area, just above it."""
+        view: QRectF = self._plot_item.vb.geometry()
+        width = self.width()
+        x = view.left() + (view.width() - width) / 2
+        x = max(2.0, min(x, self._plot_item.width() - width - 2))
+        self.setPos(x, max(view.top() - self.height() - 1, 0.0))
+
+
+def add_legend_above(plot_item: pg.PlotItem, **kwargs) -> AboveLegend:  # noqa: ANN003
+    """Give ``plot_item`` a legend above its data area (curves plotted with a ``name`` join it).
+
+    With :func:`set_title`'s lower title row, the legend row costs the data area little height.
+    """
+    return AboveLegend(plot_item, **kwargs)
+
+
+def make_plot(
+    title: str, y_label: str, parent: QWidget, tooltip: str, *, left: pg.AxisItem | None = None,
+) -> pg.PlotWidget:
+    """A plot with title, labels, grid, a legend above the data area and an export button."""
+    axes: dict[str, pg.AxisItem] = {"bottom": IntegerAxisItem("bottom")}
+    if left is not None:
+        axes["left"] = left
+    plot = pg.PlotWidget(parent=parent, axisItems=axes)
+    item = plot.getPlotItem()
+    set_title(item, title)
+    plot.setLabel("bottom", "epoch")
+    plot.setLabel("left", y_label)
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    plot.setMenuEnabled(True)
+    plot.getAxis("left").enableAutoSIPrefix(False)
+    plot.getAxis("bottom").enableAutoSIPrefix(False)
+    add_legend_above(item)
+    plot.setToolTip(tooltip)
+    plot.setMinimumHeight(170)
+    plot.export_button = add_export_button(plot)  # type: ignore[attr-defined]
+    return plot
+
+
+def reference_line(plot: pg.PlotWidget, color: str) -> pg.InfiniteLine:
+    """A dashed horizontal reference line on ``plot``, hidden until it has a value; it lies
+    under the curves and does not count in the auto-range (named in the legend with
+    :class:`LineSample`).
+    """
+    line = pg.InfiniteLine(angle=0, pen=pg.mkPen(color, style=Qt.PenStyle.DashLine, width=1.5))
+    line.setVisible(False)
+    line.setZValue(-5)
+    plot.addItem(line, ignoreBounds=True)
+    return line
+
+
+def set_title(plot_item: pg.PlotItem, title: str) -> None:
+    """Set a plot's title in the shared size, in a slightly lower row than pyqtgraph's."""
+    plot_item.setTitle(title, size="11pt")
+    plot_item.layout.setRowFixedHeight(0, TITLE_HEIGHT)
+    plot_item.titleLabel.setMaximumHeight(TITLE_HEIGHT)
+
+
+# -- value axes ------------------------------------------------------------------------------
+
+#: Smallest span of an accuracy axis (a share: 0.05 = 5 percentage points).
+MIN_ACCURACY_SPAN = 0.05
+#: Smallest span of a loss or metric axis, as a share of the largest absolute value drawn.
+MIN_RELATIVE_SPAN = 0.1
+#: Room above and below the data, as a share of the axis span (markers are not cut in half).
+Y_MARGIN = 0.07
+#: Pixels below 0 on an axis that starts at 0: a tick label that does not fit inside the axis is
+#: not drawn at all, and the axis should say "0".
+ZERO_LABEL_PX = 8
+
+
+def percent_range(lo: float, hi: float) -> tuple[float, float]:
+    """An accuracy axis: at least :data:`MIN_ACCURACY_SPAN` wide, inside 0..1, with a margin."""
+    span = max(hi - lo, MIN_ACCURACY_SPAN)
+    low = (lo + hi) / 2 - span / 2
+    high = low + span
+    if high > 1.0:
+        low, high = low - (high - 1.0), 1.0
+    if low < 0.0:
+        low, high = 0.0, min(high - low, 1.0)
+    margin = span * Y_MARGIN
+    return low - margin, high + margin
+
+
+def value_range(lo: float, hi: float) -> tuple[float, float]:
+    """A loss or metric axis: the data, at least :data:`MIN_RELATIVE_SPAN` of its size wide."""
+    span = max(hi - lo, MIN_RELATIVE_SPAN * max(abs(lo), abs(hi)), 1e-9)
+    low = (lo + hi) / 2 - span / 2
+    margin = span * Y_MARGIN
+    return low - margin, low + span + margin
+
+
+def zero_based_range(top: float, view_height: float) -> tuple[float, float]:
+    """A cumulative axis (ε spent, data sent): from 0 (a few pixels below) to ``top`` plus room."""
+    below = ZERO_LABEL_PX / (view_height - ZERO_LABEL_PX) if view_height > 60 else 0.05
+    return -top * below, top * (1 + Y_MARGIN)
+
+
+# -- plots of further metrics ----------------------------------------------------------------
+
+#: Words that do not name what a metric counts: metrics starting with them are not grouped.
+_FILLER_WORDS = {"a", "an", "the", "of", "per", "in", "on", "mean", "average", "total", "share",
+                 "number", "fraction", "rate"}
+
+
+def group_word(text: str) -> str:
+    """What a metric named ``text`` is grouped by: its first word ("updates received" ->
+    "updates"), or the whole name when that word says nothing ("the drift", "mean loss").
+    """
+    words = text.lower().split()
+    return words[0] if words and words[0] not in _FILLER_WORDS else text.lower()
+
+
+def metric_plot_names(texts: list[str], step_name: str) -> tuple[str, str, list[str]]:
+    """Title, axis label and legend entries of a plot of the metrics named ``texts``.
+
+    One metric: its name is the title ("Drift of the clients") and the entry. Several: the
+    leading words they share make the title and the axis label, and the rest of each name its
+    entry ("updates received", "updates dropped" -> "Updates per round", "updates",
+    ["received", "dropped"]); without shared words the names are listed.
+    """
+    if len(texts) == 1:
+        return _capitalised(texts[0]), "", list(texts)
+    split = [t.split() for t in texts]
+    common: list[str] = []
+    for words in zip(*split, strict=False):
+        if any(w.lower() != words[0].lower() for w in words):
+            break
+        common.append(words[0])
+    if not common:
+        return _capitalised(", ".join(texts)), "", list(texts)
+    entries = [" ".join(w[len(common):]) or t for w, t in zip(split, texts, strict=True)]
+    shared = " ".join(common)
+    return f"{_capitalised(shared)} per {step_name}", shared, entries
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]

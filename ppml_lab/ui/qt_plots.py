@@ -1,34 +1,66 @@
-"""Live plots of a run: loss, accuracy, epsilon spent, data sent, rows per data owner, other metrics.
+"""Live plots of a run: loss, accuracy, epsilon spent, data sent, rows per data owner, and a plot
+for each further kind of metric the pattern reports.
 
 Events are buffered by :meth:`RunPlotsWidget.add_events` and drawn by
 :meth:`RunPlotsWidget.draw_if_due`, which the window calls from a ~25 Hz timer: one ``setData`` per
 curve that changed, never one per event, and no more often than the paint budget allows. Curves
 are created once (the first time a metric appears) and emptied, not removed, when a new run
 starts. Plots other than loss and accuracy appear when the current run gives them data, and the
-plots are packed in rows of two or three so that none gets too narrow or too flat.
+plots are packed in rows of at most three so that none gets too narrow or too flat.
+
+How they read (the rules are in :mod:`~ppml_lab.ui.qt_plot_style`):
+
+* Legends sit in a row between the title and the data area, never over a curve; reference lines
+  (plaintext baseline, target ε) are named there, not by text drawn on the data.
+* Accuracy is in percent on an axis at least :data:`MIN_ACCURACY_SPAN` high (5 percentage
+  points), so a wiggle of half a point fills a tenth of the height, not all of it; within that
+  it fits the curves and the baseline and stays inside 0-100%. Loss and other metrics fit their
+  data, at least :data:`MIN_RELATIVE_SPAN` of their size high.
+* ε spent and data sent are cumulative: their axes start at 0 (the ε axis reaches the target).
+* The step axes span the planned steps while running; after a cancel
+  :meth:`RunPlotsWidget.fit_finished_steps` fits them to the steps that finished.
+* Further metrics (not a loss, an accuracy, ε or bytes) get plots named from their labels:
+  metrics with the same unit whose names start with the same word share one ("updates received"
+  and "updates dropped" make "Updates per round", entries "received" and "dropped"),
+  any other has its own, titled with its name; a metric in bytes goes on the data-sent plot.
+* Each plot has a button to save it (PNG, SVG) or copy it (:mod:`~ppml_lab.ui.qt_plot_export`).
 """
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from ppml_lab.engines.contract import COMMON_LABELS, Label
+from ppml_lab.engines.events import REFERENCE_ACCURACY  # drawn as the dashed baseline at once
 from ppml_lab.experiments.history import Point, RunState
 from ppml_lab.ui.qt_partition_chart import PartitionChartWidget
+from ppml_lab.ui.qt_plot_export import PlotExportButton
 from ppml_lab.ui.qt_plot_style import (
     EPSILON_COLOR,
-    LEGEND_BRUSH,
+    MIN_ACCURACY_SPAN,
+    MIN_RELATIVE_SPAN,
     PALETTE,
     TEST_COLOR,
     TRAIN_COLOR,
-    IntegerAxisItem,
+    AboveLegend,
+    LineSample,
+    PercentAxisItem,
+    group_word,
+    make_plot,
+    metric_plot_names,
+    percent_range,
+    reference_line,
+    set_title,
+    value_range,
+    zero_based_range,
 )
 
 _MAX_POINTS_WITH_SYMBOLS = 60
@@ -37,120 +69,80 @@ _MAX_POINTS_WITH_SYMBOLS = 60
 PAINT_BUDGET = 0.3
 
 
+__all__ = ["MIN_ACCURACY_SPAN", "MIN_RELATIVE_SPAN", "PAINT_BUDGET", "REFERENCE_ACCURACY",
+           "RunPlotsWidget"]
+
+
 def _common_label(kind: str) -> Label:
     return COMMON_LABELS.get(kind) or Label(kind.replace("_", " "))
 
 
-def _make_plot(
-    title: str, y_label: str, parent: QWidget, tooltip: str, *, legend: str = "top",
-    integer_x: bool = True,
-) -> pg.PlotWidget:
-    """A plot with title, labels, grid and a legend in the corner the curves leave free.
-
-    ``legend="top"`` for falling curves (loss), ``"bottom"`` for rising ones (accuracy, epsilon),
-    ``"top-left"`` for curves rising from zero (cumulative counts).
-    """
-    axes = {"bottom": IntegerAxisItem("bottom")} if integer_x else {}
-    plot = pg.PlotWidget(parent=parent, axisItems=axes)
-    plot.setTitle(title, size="11pt")
-    plot.setLabel("bottom", "epoch")
-    plot.setLabel("left", y_label)
-    plot.showGrid(x=True, y=True, alpha=0.25)
-    plot.setMenuEnabled(True)
-    plot.getAxis("left").enableAutoSIPrefix(False)
-    plot.getAxis("bottom").enableAutoSIPrefix(False)
-    offset = {"top": (-10, 10), "bottom": (-10, -10), "top-left": (10, 10)}[legend]
-    plot.getPlotItem().addLegend(
-        offset=offset, labelTextSize="9pt", brush=pg.mkBrush(*LEGEND_BRUSH)
-    )
-    plot.setToolTip(tooltip)
-    plot.setMinimumHeight(170)
-    # Room around the data, so a lone final point (a secure run reveals only its last step) is
-    # not drawn half outside the frame.
-    plot.getViewBox().setDefaultPadding(0.08)
-    return plot
+def _legend(plot: pg.PlotWidget) -> AboveLegend:
+    return plot.getPlotItem().legend
 
 
 class _Series:
     """Buffered points of one curve, and which plot it belongs to."""
 
-    __slots__ = ("xs", "ys", "dirty", "curve", "symbols", "plot_key", "label")
+    __slots__ = ("xs", "ys", "dirty", "curve", "symbols", "plot_key", "label", "text")
 
-    def __init__(self, curve: pg.PlotDataItem, plot_key: str, label: str) -> None:
+    def __init__(self, curve: pg.PlotDataItem, plot_key: str, label: str, text: str) -> None:
         self.xs: list[float] = []
         self.ys: list[float] = []
         self.dirty = False
         self.curve = curve
         self.symbols = True
         self.plot_key = plot_key
-        self.label = label
+        self.label = label  # its legend entry
+        self.text = text  # the metric's name in words (for the titles of metric plots)
 
 
-#: Order of the optional plots in the grid.
-_OPTIONAL = ("epsilon", "parties", "bytes", "other")
+#: Order of the fixed optional plots in the grid (metric plots follow, in order of appearance).
+_OPTIONAL = ("epsilon", "parties", "bytes")
 
 
 class RunPlotsWidget(QWidget):
-    """Loss and accuracy per step, plus epsilon spent, data sent, the split and other metrics."""
+    """Loss and accuracy per step, plus epsilon spent, data sent, the split and further metrics."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._label: Callable[[str], Label] = _common_label
-        self.loss_plot = _make_plot(
+        self._step_name = "epoch"
+        self.loss_plot = make_plot(
             "Loss", "cross-entropy", self,
             "Mean cross-entropy loss on the training and test rows after each step (lower is better)",
-            legend="top",
         )
-        self.accuracy_plot = _make_plot(
+        self.accuracy_plot = make_plot(
             "Accuracy", "accuracy", self,
             "Share of correctly classified rows after each step, training and test; the dashed "
-            "line is the plaintext baseline (no privacy) trained on the same split",
-            legend="bottom",
+            "line is the plaintext baseline (no privacy) trained on the same split. The axis "
+            "spans at least 5 percentage points, so small changes are not magnified into cliffs.",
+            left=PercentAxisItem("left"),
         )
         self.accuracy_plot.setLimits(yMin=-0.02, yMax=1.02)
-        self.epsilon_plot = _make_plot(
+        self.epsilon_plot = make_plot(
             "Privacy budget spent (ε)", "ε spent so far", self,
             "Cumulative epsilon spent after each step: the privacy loss grows with every pass "
             "over the data. Smaller is more private; the dashed line is the target you set.",
-            legend="bottom",
         )
-        self.bytes_plot = _make_plot(
+        self.bytes_plot = make_plot(
             "Data sent (cumulative)", "data sent", self,
-            "Bytes the clients and the server exchanged so far (model updates up, the global "
-            "model down). With secure aggregation the masking overhead is drawn separately.",
-            legend="top-left",
+            "Bytes the data owners exchanged so far. With secure aggregation the masking "
+            "overhead is drawn separately.",
         )
         self.bytes_plot.setLabel("left", "data sent", units="B")
         self.bytes_plot.getAxis("left").enableAutoSIPrefix(True)
-        self.other_plot = _make_plot(
-            "Other metrics", "value", self, "Further metrics the pattern reports"
-        )
         self.partition_chart = PartitionChartWidget(self)
-        self.baseline_line = pg.InfiniteLine(
-            angle=0, pen=pg.mkPen("#555555", style=Qt.PenStyle.DashLine, width=1),
-            label="plaintext baseline",
-            # Left-aligned text near the left edge, on whichever side of the line has room.
-            labelOpts={"position": 0.03, "color": "#555555", "anchors": [(0, 0), (0, 1)],
-                       "fill": pg.mkBrush(*LEGEND_BRUSH)},
-        )
-        self.baseline_line.setVisible(False)
-        self.baseline_line.setZValue(20)  # its label stays readable above the curves
-        # Counted in the auto-range, so the reference is on screen even above every curve.
-        self.accuracy_plot.addItem(self.baseline_line)
-        self.epsilon_target_line = pg.InfiniteLine(
-            angle=0, pen=pg.mkPen("#b3261e", style=Qt.PenStyle.DashLine, width=1),
-            label="target ε",
-            # Under the line at the left, where the spent curve (rising from the left) is not.
-            labelOpts={"position": 0.03, "color": "#b3261e", "anchors": [(0, 0), (0, 0)],
-                       "fill": pg.mkBrush(*LEGEND_BRUSH)},
-        )
-        self.epsilon_target_line.setVisible(False)
-        self.epsilon_target_line.setZValue(20)
-        self.epsilon_plot.addItem(self.epsilon_target_line)
-        self._time_plots = {
+        self.baseline_line = reference_line(self.accuracy_plot, "#555555")
+        self.epsilon_target_line = reference_line(self.epsilon_plot, "#b3261e")
+        self._plots: dict[str, pg.PlotWidget] = {
             "loss": self.loss_plot, "accuracy": self.accuracy_plot, "epsilon": self.epsilon_plot,
-            "bytes": self.bytes_plot, "other": self.other_plot,
+            "bytes": self.bytes_plot,
         }
+        self._metric_keys: list[str] = []  # plots of further metrics, in order of appearance
+        # Their room below 0 is in pixels: fitted again when their size changes.
+        self.epsilon_plot.getViewBox().sigResized.connect(self._on_zero_based_plot_resized)
+        self.bytes_plot.getViewBox().sigResized.connect(self._on_zero_based_plot_resized)
 
         self._series: dict[str, _Series] = {}
         self._planned: int | None = None
@@ -176,12 +168,6 @@ class RunPlotsWidget(QWidget):
         """
         self._next_draw = 0.0
         self._planned = planned_steps if planned_steps and planned_steps > 0 else None
-        for plot in self._time_plots.values():
-            # Not the previous run's ranges while this one has no data yet.
-            if self._planned is not None:
-                plot.setXRange(0.5, self._planned + 0.5, padding=0.02)
-            plot.setYRange(0, 1, padding=0.02)
-            plot.enableAutoRange(axis="y")
         for series in self._series.values():
             series.xs.clear()
             series.ys.clear()
@@ -191,11 +177,14 @@ class RunPlotsWidget(QWidget):
                 series.curve.setSymbol("o")
                 series.symbols = True
             # A curve of an earlier run that this run may not have: out of the legend until then.
-            legend = self._time_plots[series.plot_key].getPlotItem().legend
-            if legend is not None:
-                legend.removeItem(series.curve)
-        self.baseline_line.setVisible(False)
-        self.epsilon_target_line.setVisible(False)
+            _legend(self._plots[series.plot_key]).removeItem(series.curve)
+        self.set_baseline_accuracy(None)
+        self.set_epsilon_target(None)
+        for key, plot in self._plots.items():
+            # Not the previous run's ranges while this one has no data yet.
+            if self._planned is not None:
+                plot.setXRange(0.5, self._planned + 0.5, padding=0)
+            plot.setYRange(0, 1, padding=0.02 if key != "accuracy" else 0)
         self._partition_shown = False
         self._apply_visibility()
 
@@ -205,29 +194,37 @@ class RunPlotsWidget(QWidget):
 
     def set_step_label(self, text: str) -> None:
         """What one step is ("epoch", "round"): the x-axis label of the time plots."""
-        for plot in self._time_plots.values():
+        self._step_name = text
+        for plot in self._plots.values():
             plot.setLabel("bottom", text)
+        for key in self._metric_keys:
+            self._name_metric_plot(key)
 
     def set_epsilon_target(self, value: float | None) -> None:
         """Draw the target epsilon of the run as a dashed line on the budget plot (None hides it)."""
+        legend = _legend(self.epsilon_plot)
+        legend.removeItem(self.epsilon_target_line)
         if value is None or not np.isfinite(value):
             self.epsilon_target_line.setVisible(False)
             return
         self.epsilon_target_line.setVisible(True)
         self.epsilon_target_line.setValue(float(value))
-        self.epsilon_target_line.label.setFormat(f"target ε = {value:g}")
+        legend.addItem(LineSample(self.epsilon_target_line), f"target ε = {value:g}")
+        self._fit("epsilon")
 
     def add_points(self, points: Iterable[Point]) -> None:
         """Buffer new values from the run's state (cheap; nothing is drawn until :meth:`refresh`).
 
         Metrics and the budget are drawn; costs only when their label puts them on the data-sent
-        plot.
+        plot. The plaintext reference's accuracy (:data:`REFERENCE_ACCURACY`) is the baseline line.
         """
         shown_before = self._shown_keys()
         for point in points:
             if point.source == "overhead":
                 if self._label(point.name).plot == "bytes":
                     self._append(f"bytes:{point.name}", point.step, point.value)
+            elif point.name == REFERENCE_ACCURACY:
+                self.set_baseline_accuracy(point.value)
             else:
                 self._append(point.name, point.step, point.value)
         if self._shown_keys() != shown_before:
@@ -274,14 +271,24 @@ class RunPlotsWidget(QWidget):
                 series.curve.setSymbol("o" if want_symbols else None)
                 series.symbols = want_symbols
             # A lone point (a one-shot mechanism) needs a marker that can be seen.
-            size = 9 if len(series.xs) == 1 else 4
+            size = 9 if len(series.xs) == 1 else 5
             if series.curve.opts.get("symbolSize") != size:
                 series.curve.setSymbolSize(size)
             series.curve.setData(np.asarray(series.xs), np.asarray(series.ys))
             series.dirty = False
             changed.add(series.plot_key)
         for key in changed:
-            self._fit_single_step(key)
+            self._fit(key)
+
+    def fit_finished_steps(self) -> None:
+        """Fit the step axes to the steps that finished (after a cancel), not the planned ones."""
+        self.refresh()
+        last = max((max(s.xs) for s in self._series.values() if s.xs), default=None)
+        if last is None:
+            return
+        self._planned = max(int(np.ceil(last)), 1)
+        for key in self._plots:
+            self._fit(key)
 
     def set_smooth(self, smooth: bool) -> None:
         """Antialias the curves (after a run) or not (during a run, where speed matters)."""
@@ -299,13 +306,15 @@ class RunPlotsWidget(QWidget):
 
     def set_baseline_accuracy(self, value: float | None) -> None:
         """Draw the plaintext test accuracy as a dashed reference line (None hides it)."""
+        legend = _legend(self.accuracy_plot)
+        legend.removeItem(self.baseline_line)
         if value is None or not np.isfinite(value):
             self.baseline_line.setVisible(False)
             return
-        # Visible first: the label only re-renders its text while it is shown.
         self.baseline_line.setVisible(True)
         self.baseline_line.setValue(float(value))
-        self.baseline_line.label.setFormat(f"plaintext baseline {value:.3f}")
+        legend.addItem(LineSample(self.baseline_line), f"plaintext baseline {value * 100:.1f}%")
+        self._fit("accuracy")
 
     def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """The points drawn for ``name`` (e.g. ``"test_accuracy"``, ``"epsilon"``,
@@ -323,91 +332,160 @@ class RunPlotsWidget(QWidget):
         """How many points the curve ``name`` shows."""
         return len(self.series(name)[0])
 
+    def plot_of(self, name: str) -> pg.PlotWidget | None:
+        """The plot the curve ``name`` is drawn on (None before it has appeared)."""
+        series = self._series.get(name)
+        return self._plots[series.plot_key] if series is not None else None
+
     def shown_plots(self) -> list[QWidget]:
         """The plots on screen, in grid order."""
         return list(self._placed)
 
+    def export_buttons(self) -> list[PlotExportButton]:
+        """The save/copy buttons of the plots on screen, in grid order."""
+        return [w.export_button for w in self._placed if hasattr(w, "export_button")]
+
     # -- internals ---------------------------------------------------------------------------
+
+    @Slot()
+    def _on_zero_based_plot_resized(self) -> None:
+        if not self.epsilon_plot.isHidden():
+            self._fit("epsilon")
+        if not self.bytes_plot.isHidden():
+            self._fit("bytes")
 
     def _append(self, name: str, step: float, value: float) -> None:
         series = self._series_for(name)
-        if not series.xs:
-            legend = self._time_plots[series.plot_key].getPlotItem().legend
-            if legend is not None and legend.getLabel(series.curve) is None:
-                legend.addItem(series.curve, series.label)
+        first = not series.xs
         series.xs.append(float(step))
         series.ys.append(float(value))
         series.dirty = True
+        if first:
+            legend = _legend(self._plots[series.plot_key])
+            if legend.getLabel(series.curve) is None:
+                legend.addItem(series.curve, series.label)
+            if series.plot_key in self._metric_keys:
+                self._name_metric_plot(series.plot_key)
 
-    def _series_for(self, name: str) -> _Series:
-        series = self._series.get(name)
-        if series is not None:
-            return series
+    def _route(self, name: str) -> tuple[str, str, str, str]:
+        """Where ``name`` is drawn: (plot key, colour, legend entry, name in words)."""
         if name == "epsilon":
-            key, color, label = "epsilon", EPSILON_COLOR, "ε spent"
-        elif name.startswith("bytes:"):
-            kind = name.removeprefix("bytes:")
-            meta = self._label(kind)
-            key, label = "bytes", meta.plot_text or meta.text
+            return "epsilon", EPSILON_COLOR, "ε spent", "ε spent"
+        if name.startswith("bytes:"):
+            meta = self._label(name.removeprefix("bytes:"))
             color = PALETTE[self._count_in("bytes") % len(PALETTE)]
-        elif name.endswith("_loss") or name.endswith("_accuracy"):
+            return "bytes", color, meta.plot_text or meta.text, meta.text
+        meta = self._label(name)
+        text = meta.plot_text or meta.text
+        if name.endswith("_loss") or name.endswith("_accuracy"):
             key = "loss" if name.endswith("_loss") else "accuracy"
             color = (
                 TRAIN_COLOR if name.startswith("train") else TEST_COLOR if name.startswith("test")
-                else PALETTE[self._count_in(key) % len(PALETTE)]
+                else PALETTE[(self._count_in(key) + 2) % len(PALETTE)]
             )
-            meta = self._label(name)
-            label = meta.plot_text or meta.text
-        else:
-            meta = self._label(name)
-            key, label = "other", meta.plot_text or meta.text
-            color = PALETTE[(self._count_in("other") + 2) % len(PALETTE)]
-        curve = self._time_plots[key].plot(
-            [], [], pen=pg.mkPen(color, width=2), name=label,
-            symbol="o", symbolSize=4, symbolBrush=color, symbolPen=None,
+            return key, color, text, meta.text
+        if meta.unit == "B":
+            return "bytes", PALETTE[self._count_in("bytes") % len(PALETTE)], text, meta.text
+        key = f"metric:{meta.unit}:{group_word(meta.text)}"
+        return key, PALETTE[(self._count_in(key) * 3 + 2) % len(PALETTE)], text, meta.text
+
+    def _series_for(self, name: str) -> _Series:
+        series = self._series.get(name)
+        if series is not None and series.xs:
+            return series
+        key, color, label, text = self._route(name)
+        if series is not None and series.plot_key == key:
+            series.label, series.text = label, text
+            return series
+        if series is not None:
+            # This run's engine names it differently: drawn where its label now puts it.
+            _legend(self._plots[series.plot_key]).removeItem(series.curve)
+            self._plots[series.plot_key].removeItem(series.curve)
+        plot = self._plots.get(key) or self._add_metric_plot(key)
+        curve = plot.plot(
+            [], [], pen=pg.mkPen(color, width=2),
+            symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None,
             antialias=self._smooth,
         )
-        series = _Series(curve, key, label)
+        series = _Series(curve, key, label, text)
         self._series[name] = series
         return series
+
+    def _add_metric_plot(self, key: str) -> pg.PlotWidget:
+        unit = key.split(":", 2)[1]
+        plot = make_plot(
+            "", unit, self, "Further per-step metrics the pattern reports, named by its labels"
+        )
+        plot.setLabel("bottom", self._step_name)
+        self._plots[key] = plot
+        self._metric_keys.append(key)
+        plot.setVisible(False)
+        return plot
+
+    def _name_metric_plot(self, key: str) -> None:
+        """Title, axis and legend of a metric plot from the labels of the metrics it shows."""
+        members = [s for s in self._series.values() if s.plot_key == key and s.xs]
+        if not members:
+            return
+        plot = self._plots[key]
+        unit = key.split(":", 2)[1]
+        title, common, entries = metric_plot_names([s.text for s in members], self._step_name)
+        set_title(plot.getPlotItem(), html.escape(title))
+        plot.setLabel("left", unit or common)
+        plot.setToolTip(
+            f"{html.escape(title)}: further metrics the pattern reports after each "
+            f"{html.escape(self._step_name)}"
+        )
+        legend = _legend(plot)
+        for series, short in zip(members, entries, strict=True):
+            entry = short if series.label == series.text else series.label  # plot_text wins
+            label = legend.getLabel(series.curve)
+            if label is not None and label.text != entry:
+                label.setText(entry)
+        legend.updateSize()
 
     def _count_in(self, key: str) -> int:
         return sum(1 for s in self._series.values() if s.plot_key == key)
 
-    def _fit_single_step(self, key: str) -> None:
-        """Keep the planned step range; a lone step (a one-shot mechanism) shows x from 0 to 2,
-        not -3 to 5.
-        """
-        xs = [x for s in self._series.values() if s.plot_key == key for x in s.xs]
-        lone = [s for s in self._series.values() if s.plot_key == key and s.xs]
-        if lone and all(len(s.xs) == 1 for s in lone):
-            # Only final values (a secure run reveals nothing before its last step): frame them
-            # with room for their markers, which autorange would put on the plot's edge.
-            ys = [y for s in lone for y in s.ys if np.isfinite(y)]
-            if ys:
-                lo, hi = min(ys), max(ys)
-                margin = max((hi - lo) * 0.25, abs(hi) * 0.02, 1e-3)
-                self._time_plots[key].setYRange(lo - margin, hi + margin, padding=0)
-        if xs and self._planned is not None and 0 < min(xs) and max(xs) <= self._planned:
-            return  # the axis already spans the run
-        if xs and max(xs) - min(xs) < 1:
-            self._time_plots[key].setXRange(min(xs) - 1, max(xs) + 1, padding=0)
-        elif xs:
-            self._time_plots[key].enableAutoRange(x=True)
+    def _fit(self, key: str) -> None:
+        """Set a plot's ranges: the steps (planned or done) and the values by the rules above."""
+        plot = self._plots[key]
+        members = [s for s in self._series.values() if s.plot_key == key and s.xs]
+        xs = np.concatenate([np.asarray(s.xs) for s in members]) if members else np.zeros(0)
+        ys = np.concatenate([np.asarray(s.ys) for s in members]) if members else np.zeros(0)
+        ys = ys[np.isfinite(ys)]
+        # Steps: from the first step (or 0 if something happened before it) to the last planned.
+        if xs.size or self._planned is not None:
+            lo = min(1.0, float(xs.min())) if xs.size else 1.0
+            hi = max(float(self._planned or 0), float(xs.max()) if xs.size else 0.0)
+            plot.setXRange(lo - 0.5, max(hi, lo) + 0.5, padding=0)
+        if key == "accuracy":
+            if self.baseline_line.isVisible():
+                ys = np.append(ys, self.baseline_line.value())
+            if ys.size:
+                plot.setYRange(*percent_range(float(ys.min()), float(ys.max())), padding=0)
+        elif key in ("epsilon", "bytes"):
+            if key == "epsilon" and self.epsilon_target_line.isVisible():
+                ys = np.append(ys, self.epsilon_target_line.value())
+            top = float(ys.max()) if ys.size else 0.0
+            if top > 0:
+                plot.setYRange(*zero_based_range(top, plot.getViewBox().height()), padding=0)
+        elif ys.size:
+            plot.setYRange(*value_range(float(ys.min()), float(ys.max())), padding=0)
 
     def _shown_keys(self) -> list[str]:
         with_data = {s.plot_key for s in self._series.values() if s.xs}
         keys = []
-        for key in _OPTIONAL:
+        for key in (*_OPTIONAL, *self._metric_keys):
             if (key == "parties" and self._partition_shown) or key in with_data:
                 keys.append(key)
         return keys
 
     def _apply_visibility(self) -> None:
-        """Pack the plots that have something to show into rows of two or three."""
-        widgets = {
+        """Pack the plots that have something to show into rows of at most three."""
+        widgets: dict[str, QWidget] = {
             "epsilon": self.epsilon_plot, "parties": self.partition_chart,
-            "bytes": self.bytes_plot, "other": self.other_plot,
+            "bytes": self.bytes_plot, **{k: self._plots[k] for k in self._metric_keys},
         }
         keys = self._shown_keys()
         shown: list[QWidget] = [self.loss_plot, self.accuracy_plot] + [widgets[k] for k in keys]
@@ -416,11 +494,12 @@ class RunPlotsWidget(QWidget):
             return
         for widget in self._placed:
             self._grid.removeWidget(widget)
-        for row in range(3):
+        for row in range(self._grid.rowCount()):
             self._grid.setRowStretch(row, 0)
         n = len(shown)
-        # 2 -> [2], 3 -> [3], 4 -> [2, 2], 5 -> [3, 2], 6 -> [3, 3]: at most three per row.
-        per_row = [n] if n <= 3 else [2, 2] if n == 4 else [3, n - 3]
+        # 2 -> [2], 3 -> [3], 4 -> [2, 2], 5 -> [3, 2], 6 -> [3, 3], 7 -> [3, 2, 2], ...
+        rows = -(-n // 3)
+        per_row = [n // rows + (1 if r < n % rows else 0) for r in range(rows)]
         index = 0
         for row, count in enumerate(per_row):
             span = 6 // count

@@ -1,5 +1,6 @@
-"""The results panel: live numbers during a run, then the summary, the privacy guarantee in plain
-words, the costs and the warnings.
+"""The results panel: the headline card (``qt_headline_card``: live numbers during a run, then the
+headline), the warnings, and behind a "Details" toggle the summary, the engineer's view, the
+privacy guarantee in plain words and the costs.
 
 After a run the summary compares the final test accuracy with the plaintext baseline trained on the
 same split (``RunResult.baseline``) and gives the engine time and the data sent. The privacy box
@@ -16,7 +17,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -32,16 +33,14 @@ from PySide6.QtWidgets import (
 from ppml_lab.engines.contract import COMMON_LABELS, Guarantee
 from ppml_lab.engines.events import Overhead
 from ppml_lab.engines.registry import REFERENCE
+from ppml_lab.experiments.evaluation import Headline, Spread
 from ppml_lab.experiments.runner import diagnostics_notice
-
-#: Colours of the protection levels of :func:`ppml_lab.privacy.translator.protection_level`.
-LEVEL_COLORS = {  # any other level (NOT PRIVATE ...) is red
-    "strong": "#1b7f3b",
-    "moderate": "#8a6d00",
-    "weak": "#c05a00",
-    "very weak": "#b3261e",
-    "none": "#b3261e",
-}
+from ppml_lab.ui.qt_headline_card import (
+    LEVEL_COLORS,
+    DetailsToggle,
+    EngineerViewWidget,
+    HeadlineCardWidget,
+)
 
 
 def cost_label(kind: str, engine: Any = None) -> str:
@@ -121,10 +120,15 @@ _NOT_DETAILS = frozenset(
 
 
 class ResultsPanel(QWidget):
-    """Summary text, a privacy box, a cost table and a warnings box."""
+    """The headline card, warnings, and behind a "Details" toggle (collapsed by default,
+    remembered in ``settings``, by default the window's) the summary, the engineer's view, the
+    privacy box and the cost table.
+    """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, settings: QSettings | None = None) -> None:
         super().__init__(parent)
+        self.headline_card = HeadlineCardWidget(self)
+        self.engineer_view = EngineerViewWidget(self)
         self.summary_label = QLabel(self)
         self.summary_label.setObjectName("resultSummary")
         self.summary_label.setWordWrap(True)
@@ -183,7 +187,13 @@ class ResultsPanel(QWidget):
         left = QVBoxLayout(text_box)
         left.setContentsMargins(0, 0, 6, 0)
         left.addWidget(self.warnings_label)
-        left.addWidget(self.summary_label)
+        # The jargon (ε, δ, noise, every cost, the engineer's figures) is behind "Details".
+        self.details_text = QWidget(text_box)
+        details_text = QVBoxLayout(self.details_text)
+        details_text.setContentsMargins(0, 0, 0, 0)
+        details_text.addWidget(self.summary_label)
+        details_text.addWidget(self.engineer_view)
+        left.addWidget(self.details_text)
         left.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidget(text_box)
@@ -198,11 +208,24 @@ class ResultsPanel(QWidget):
         privacy_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         privacy_scroll.setVisible(False)
         self.privacy_scroll = privacy_scroll
-        layout = QHBoxLayout(self)
+        self.details_side = QWidget(self)
+        side = QHBoxLayout(self.details_side)
+        side.setContentsMargins(0, 0, 0, 0)
+        side.addWidget(privacy_scroll)
+        self.details_button = DetailsToggle(
+            [self.details_text, self.details_side, self.overhead_table], settings=settings,
+            parent=self,
+        )
+        body = QHBoxLayout()
+        body.addWidget(scroll, 5)
+        body.addWidget(self.details_side, 4)
+        body.addWidget(self.overhead_table, 0)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(scroll, 5)
-        layout.addWidget(privacy_scroll, 4)
-        layout.addWidget(self.overhead_table, 0)
+        layout.setSpacing(3)
+        layout.addWidget(self.headline_card)
+        layout.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addLayout(body, 1)
         self.clear()
 
     # -- during a run ------------------------------------------------------------------------
@@ -223,6 +246,10 @@ class ResultsPanel(QWidget):
             or "<span style='color:#666'>Choose data and a privacy pattern, then press "
             "<b>Run</b> (Ctrl+R). Results appear here.</span>"
         )
+        # Until there is a result the card says it (the summary would repeat it under Details).
+        self.headline_card.show_message(message)
+        self.summary_label.setVisible(False)
+        self.engineer_view.set_evaluation(None)
 
     def add_overheads(self, events: Iterable[Overhead]) -> None:
         """Show the latest value of each overhead kind."""
@@ -243,6 +270,7 @@ class ResultsPanel(QWidget):
         if "epsilon" in latest:
             parts.append(f"ε spent {latest['epsilon']:.3g}")
         self.summary_label.setText(" · ".join(parts))
+        self.headline_card.show_message(" · ".join(parts))
 
     def set_warnings(self, warnings: Iterable[str]) -> None:
         items = list(dict.fromkeys(w for w in warnings if w))
@@ -259,8 +287,17 @@ class ResultsPanel(QWidget):
 
     # -- after a run -------------------------------------------------------------------------
 
-    def show_result(self, result: Any) -> None:
-        """Summarise a :class:`~ppml_lab.experiments.runner.RunResult`."""
+    def show_result(self, result: Any, *, spread: Spread | None = None) -> None:
+        """Summarise a :class:`~ppml_lab.experiments.runner.RunResult` (``spread``: the accuracy
+        spread over seeds, when several were run).
+        """
+        doc = result.to_document()
+        headline = Headline.from_document(
+            doc, is_reference=result.experiment.pattern == REFERENCE, spread=spread
+        )
+        self.headline_card.show_headline(headline)
+        self.engineer_view.set_evaluation(doc.get("evaluation"))
+        self.summary_label.setVisible(True)
         er = result.engine_result
         final = dict(er.final) if er is not None else {}
         privacy = dict(er.privacy) if er is not None else {}
@@ -295,9 +332,11 @@ class ResultsPanel(QWidget):
         seconds = overhead.get("seconds")
         if seconds is not None:
             line = f"Engine time: {format_quantity(seconds, 's')}"
-            base_s = baseline.get("seconds")
-            if base_s and pattern != REFERENCE:
-                line += f" ({seconds / base_s:.1f}× the baseline's {format_quantity(base_s, 's')})"
+            cost = headline.cost or {}
+            if cost.get("one_off_seconds"):
+                # The headline compares training with training; the one-off work is apart.
+                line += (f" (training {format_quantity(cost['training_seconds'], 's')}, "
+                         f"outside training {format_quantity(cost['one_off_seconds'], 's')})")
             lines.append(line)
         engine = _engine(pattern)
         self._engine = engine

@@ -212,7 +212,7 @@ def test_private_pattern_events_fill_every_view(window, fake_engine, qtbot, mess
     assert not plots.partition_chart.isHidden()
     assert plots.partition_chart.rows == [30, 25, 0]
     assert "3" in plots.partition_chart.note.text()
-    assert plots.point_count("client_drift") == 4 and not plots.other_plot.isHidden()
+    assert plots.point_count("client_drift") == 4 and not plots.plot_of("client_drift").isHidden()
     assert plots.baseline_line.isVisible()
     assert plots.baseline_line.value() == pytest.approx(result.baseline["test_accuracy"])
     summary = window.results.summary_label.text()

@@ -29,7 +29,7 @@ def test_the_window_uses_every_part_of_a_new_engines_contract(fake_engine, windo
     assert plots.loss_plot.getAxis("bottom").labelText == "fake round"
     assert plots.epsilon_target_line.isVisible() and plots.epsilon_target_line.value() == 1.0
     # Labels: its own metric and byte kinds under its own names.
-    legend = [item[1].text for item in plots.other_plot.getPlotItem().legend.items]
+    legend = [item[1].text for item in plots.plot_of("client_drift").getPlotItem().legend.items]
     assert "drift of the fake clients" in legend
     assert plots.point_count("bytes:fake_bytes") == 3
     kinds = [window.results.overhead_table.item(r, 0).text()
