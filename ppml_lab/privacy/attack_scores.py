@@ -22,7 +22,6 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
-from scipy import special
 
 __all__ = ["TrainFn", "balanced_inclusion", "lira_scores", "logit_confidence", "loss_scores"]
 
@@ -71,6 +70,8 @@ def logit_confidence(model: Any, X: np.ndarray, y: np.ndarray) -> np.ndarray:
             rows = np.arange(len(y))
             others = z.copy()
             others[rows, y] = -np.inf
+            from scipy import special  # imported when first needed: scipy is slow to import
+
             return z[rows, y] - special.logsumexp(others, axis=1)
     # From the loss: log p_y = -loss and log(1 - p_y) = log(-expm1(-loss)), both stable. A loss
     # that underflowed to 0 is floored so phi stays finite (large, tied).

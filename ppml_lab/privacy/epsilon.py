@@ -52,11 +52,16 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Final
 
-import dp_accounting
 import numpy as np
-from dp_accounting.pld import pld_privacy_accountant
-from dp_accounting.pld import privacy_loss_distribution as pld_lib
-from dp_accounting.rdp import rdp_privacy_accountant
+
+from ppml_lab.lazy import LazyModule
+
+# dp-accounting pulls in scipy.signal and scipy.stats (over a second on 2 cores): imported on the
+# first accounting call, not when the window lists the patterns.
+dp_accounting = LazyModule("dp_accounting")
+pld_privacy_accountant = LazyModule("dp_accounting.pld.pld_privacy_accountant")
+pld_lib = LazyModule("dp_accounting.pld.privacy_loss_distribution")
+rdp_privacy_accountant = LazyModule("dp_accounting.rdp.rdp_privacy_accountant")
 
 __all__ = [
     "ACCOUNTANTS",

@@ -17,8 +17,6 @@ from __future__ import annotations
 import math
 from typing import Final
 
-from dp_accounting.pld import privacy_loss_distribution as pld_lib
-
 from ppml_lab.privacy.epsilon import (
     PLD_DISCRETIZATION,
     _check_common,
@@ -26,6 +24,7 @@ from ppml_lab.privacy.epsilon import (
     _increment_pld,
     _single_step_pld,
     epsilon_for,
+    pld_lib,
 )
 
 __all__ = ["LIVE_REL_TOL", "PrivacyLedger"]

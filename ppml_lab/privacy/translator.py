@@ -20,11 +20,24 @@ for the most exposed person. Real attacks usually achieve far less.
 from __future__ import annotations
 
 import math
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit, logit
+
+
+def expit(x: ArrayLike) -> Any:
+    """The logistic function (scipy's, imported on first use: scipy is slow to import)."""
+    from scipy.special import expit as _expit
+
+    return _expit(x)
+
+
+def logit(p: ArrayLike) -> Any:
+    """The log-odds (scipy's, imported on first use)."""
+    from scipy.special import logit as _logit
+
+    return _logit(p)
 
 __all__ = [
     "LEVELS",
