@@ -7,8 +7,15 @@ from typing import Any, ClassVar
 
 from ppml_lab.data import PreparedData
 from ppml_lab.engines.base import CancelToken, EngineResult, EngineRun
-from ppml_lab.engines.contract import EngineBase, FormHints, Guarantee, Label, RunPlan
-from ppml_lab.engines.federated import contract
+from ppml_lab.engines.contract import (
+    ComplianceView,
+    EngineBase,
+    FormHints,
+    Guarantee,
+    Label,
+    RunPlan,
+)
+from ppml_lab.engines.federated import compliance, contract
 from ppml_lab.engines.federated.engine import run_federated, validate
 from ppml_lab.engines.federated.params import FederatedParams
 from ppml_lab.engines.registry import register
@@ -63,6 +70,14 @@ class FederatedEngine(EngineBase):
             params, result, protects=self.protects, not_protected=self.does_not_protect
         )
 
+    def compliance(
+        self, params: FederatedParams | None = None, guarantee: Guarantee | None = None
+    ) -> ComplianceView:
+        view = compliance.view(params if params is not None else FederatedParams())
+        if guarantee is not None and guarantee.no_protection:
+            return view.without_protection(guarantee.no_protection, guarantee.no_protection_reason)
+        return view
+
     def compare_preset(
         self, model: ModelParams | None = None, *, tiny: bool = False
     ) -> FederatedParams:
@@ -78,6 +93,10 @@ class FederatedEngine(EngineBase):
     def validate(self, data: PreparedData, model: ModelParams, params: FederatedParams) -> None:
         """Raise ValueError (with what to change) for settings this data cannot support."""
         validate(data, params)
+        if params.backend == "flower":
+            from ppml_lab.engines.federated.flower_setup import validate_flower
+
+            validate_flower(data, params)
 
     def run(
         self,
@@ -88,6 +107,10 @@ class FederatedEngine(EngineBase):
         seed: int,
         cancel: CancelToken,
     ) -> EngineRun:
+        if params.backend == "flower":  # Flower is imported by its child processes only
+            from ppml_lab.engines.federated.flower_engine import run_flower
+
+            return run_flower(data, model, params, seed=seed, cancel=cancel)
         return run_federated(data, model, params, seed=seed, cancel=cancel)
 
 

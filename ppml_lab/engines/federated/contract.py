@@ -24,7 +24,16 @@ LABELS: Mapping[str, Label] = {
     "secagg_share_bytes": Label("encrypted shares", "B"),
     "secagg_recovery_bytes": Label("unmasking shares", "B"),
     "secagg_seeds_revealed": Label("mask secrets rebuilt"),
+    # Flower backend
+    "startup_seconds": Label("Flower start-up", "s"),
+    "x_simulation": Label("vs simulation", "x"),  # a round on Flower against one in-process
+    "simulation_seconds_per_round": Label("simulation's time per round", "s"),
 }
+
+#: Seconds per round of a Flower run on this computer, for the plan's estimate: each round a
+#: SuperNode polls the SuperLink (every 3 s) and starts a ClientApp process (about 2 s).
+_FLOWER_ROUND_SECONDS = 6.0
+_FLOWER_START_SECONDS = 10.0
 
 _SEEDED_NOTE = (
     "Deterministic noise is on: the noise can be replayed from the seed, so this run will NOT "
@@ -44,6 +53,11 @@ def plan(model: Any, params: FederatedParams) -> RunPlan:
     That is as many passes over every row as the federation makes with all clients taking
     part, so the comparison is like for like whatever ``[model] epochs`` says.
     """
+    estimate = ""
+    if params.backend == "flower":
+        rounds = int(params.rounds) * (4 if params.secure_aggregation else 1)
+        seconds = _FLOWER_START_SECONDS + _FLOWER_ROUND_SECONDS * rounds
+        estimate = f"about {seconds / 60:.0f} min on Flower" if seconds >= 120 else f"about {seconds:.0f} s on Flower"
     return RunPlan(
         steps=int(params.rounds),
         step_name="round",
@@ -51,6 +65,7 @@ def plan(model: Any, params: FederatedParams) -> RunPlan:
         target_epsilon=params.epsilon,
         parties=None if params.partition == "column" else int(params.clients),
         party_name="clients",
+        cost_estimate=estimate,
     )
 
 
@@ -76,6 +91,7 @@ def form_rules(values: Mapping[str, Any]) -> FormHints:
     notes: list[str] = []
     if values.get("epsilon") is not None and values.get("deterministic_noise"):
         notes.append(_SEEDED_NOTE)
+    _flower_rules(values, disabled, notes)
     if partition == "column" and not values.get("partition_column"):
         notes.append("Choose the client column: one client per value of that column.")
     return FormHints(
@@ -85,9 +101,37 @@ def form_rules(values: Mapping[str, Any]) -> FormHints:
             "delta": "auto: 1/(10 × clients)",
             "partition_column": "choose a column…",
             "secagg_threshold": "auto: a majority of each round's clients",
+            "superlink": "empty: start one here",
         },
         notes=notes,
     )
+
+
+def _flower_rules(values: Mapping[str, Any], disabled: dict[str, str], notes: list[str]) -> None:
+    """What the backend choice changes in the form (Flower is not imported)."""
+    if values.get("backend", "simulation") != "flower":
+        disabled["superlink"] = "only when running on Flower (Run on: Flower network)"
+        return
+    from ppml_lab.engines.federated.flower_setup import flower_problem
+
+    disabled["dropout_rate"] = (
+        "on Flower, dropouts are real (a SuperNode that does not answer), not simulated"
+    )
+    problem = flower_problem()
+    if problem:
+        notes.append(problem)
+    elif values.get("superlink"):
+        notes.append(
+            f"Runs on the Flower SuperLink at {values['superlink']}: its SuperNodes hold the "
+            "clients' data (one data file each) and the lab sends the model there. The "
+            "connection is not encrypted (Flower's insecure mode)."
+        )
+    else:
+        notes.append(
+            "Runs on Flower: the lab starts a SuperLink and one SuperNode per client on this "
+            "computer (separate processes talking over 127.0.0.1) and stops them at the end. "
+            "Same results as the simulation, real traffic; several seconds per round."
+        )
 
 
 def model_rules(pattern_values: Mapping[str, Any], model_values: Mapping[str, Any]) -> FormHints:
@@ -114,6 +158,12 @@ def _in_this_run(params: FederatedParams, n_clients: Any) -> tuple[str, ...]:
         lines.append("Secure aggregation <b>off</b>: the server saw every client's update.")
     if params.epsilon is None:
         lines.append("Client-level DP <b>off</b>: the final model has no ε guarantee.")
+    if params.backend == "flower":
+        lines.append(
+            "Ran on Flower: every client was a separate SuperNode process sending its updates to "
+            "a SuperLink over the network, unencrypted (Flower's insecure mode; use TLS between "
+            "machines)."
+        )
     return tuple(lines)
 
 

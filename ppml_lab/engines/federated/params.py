@@ -17,6 +17,20 @@ class FederatedParams:
     )
     partition: str = param(
         "iid", label="Data split", choices=("iid", "dirichlet", "quantity", "column"),
+        choice_labels={
+            "iid": "Even, at random (IID)",
+            "dirichlet": "Label skew (Dirichlet)",
+            "quantity": "Unequal sizes (quantity skew)",
+            "column": "One client per value of a column",
+        },
+        choice_help={
+            "iid": "Rows are dealt to the clients evenly and at random: every client looks like "
+            "the whole dataset (independent and identically distributed).",
+            "dirichlet": "Each client sees mostly some classes; Dirichlet alpha sets how skewed.",
+            "quantity": "Clients hold very different numbers of rows.",
+            "column": "The values of a column you choose make the clients, e.g. one hospital "
+            "per site.",
+        },
         help="How rows are spread over clients: iid (evenly, at random), dirichlet (label skew: "
         "each client sees mostly some classes), quantity (very unequal sizes), column (one client "
         "per value of a column, e.g. one hospital per site).",
@@ -45,6 +59,15 @@ class FederatedParams:
     )
     strategy: str = param(
         "fedavg", label="Strategy", choices=("fedavg", "fedprox"),
+        choice_labels={
+            "fedavg": "Average (FedAvg)",
+            "fedprox": "Average, kept close (FedProx)",
+        },
+        choice_help={
+            "fedavg": "The server averages the client models, weighted by their numbers of rows.",
+            "fedprox": "Like FedAvg, and each client's training is pulled towards the global "
+            "model (FedProx mu sets how strongly): helps when the clients' data differ.",
+        },
         help="FedAvg averages client models weighted by size; FedProx also keeps each client "
         "close to the global model (helps when data is skewed).",
     )
@@ -104,6 +127,29 @@ class FederatedParams:
         False, label="Per-client test accuracy",
         help="Hold out 20% of each client's rows and report the global model's accuracy on each.",
         advanced=True,
+    )
+    backend: str = param(
+        "simulation", label="Run on", choices=("simulation", "flower"),
+        choice_labels={
+            "simulation": "This process (simulation)",
+            "flower": "Flower network (SuperLink + SuperNodes)",
+        },
+        choice_help={
+            "simulation": "All clients are simulated inside the lab, one after another: fast "
+            "(milliseconds per round), nothing to install.",
+            "flower": "Each client is a Flower SuperNode, a separate process talking to a "
+            "SuperLink over the network, as in a real deployment; the lab starts them on this "
+            "computer, or uses a SuperLink you give. Same results, real traffic; seconds per "
+            "round. Needs: pip install 'ppml-lab[flower]'.",
+        },
+        help="Where the clients run: simulated in this process, or as Flower SuperNodes (real "
+        "processes and network traffic, the same experiment and results).",
+    )
+    superlink: str | None = param(
+        None, label="SuperLink address",
+        help="With Flower: host:port of a SuperLink already running (e.g. 192.168.1.20:9092) "
+        "whose SuperNodes hold the clients' data. Empty: the lab starts a SuperLink and one "
+        "SuperNode per client on this computer (127.0.0.1) and stops them afterwards.",
     )
 
     def __post_init__(self) -> None:
