@@ -6,7 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+
+from ppml_lab.lazy import LazyModule
+
+# pandas takes about 0.5 s to import: imported on first use, after the window is shown.
+pd = LazyModule("pandas")
 
 BUILTIN_PREFIX = "builtin:"
 DEFAULT_SOURCE = "builtin:breast_cancer"

@@ -31,7 +31,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
+
+from ppml_lab.lazy import LazyModule
+
+# pandas takes about 0.5 s to import: imported on first use, after the window is shown.
+pd = LazyModule("pandas")
 
 METHODS: tuple[str, ...] = ("iid", "dirichlet", "quantity", "column")
 """The split methods :func:`partition` accepts."""

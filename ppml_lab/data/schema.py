@@ -16,9 +16,12 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from ppml_lab.data.loading import MISSING_MARKERS
+from ppml_lab.lazy import LazyModule
+
+# pandas takes about 0.5 s to import: imported on first use, after the window is shown.
+pd = LazyModule("pandas")
 
 _ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|guid|key|index)$|^id[_\s-]", re.IGNORECASE)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from ppml_lab.data.catalog import is_builtin, load_builtin
 from ppml_lab.data.loading import ProgressCallback, load_file
+from ppml_lab.lazy import LazyModule
+
+# pandas takes about 0.5 s to import: imported on first use, after the window is shown.
+pd = LazyModule("pandas")
 
 
 @dataclass(frozen=True, kw_only=True)

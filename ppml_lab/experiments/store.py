@@ -179,6 +179,7 @@ class RunStore:
         status: str | None = None,
         reason: str = "",
         rows: Sequence[Mapping[str, Any]] | None = None,
+        document: Mapping[str, Any] | None = None,
     ) -> StoredRun:
         """Save how a run ended.
 
@@ -194,13 +195,16 @@ class RunStore:
             Why it failed or is incomplete (shown with the status).
         rows : list of dict, optional
             The history so far, when there is no result.
+        document : dict, optional
+            ``result.to_document()`` if the caller has made it already (the window makes it in
+            its worker thread): saves making it again here.
         """
         if status is not None and (status not in STATUSES or status == RUNNING):
             raise ValueError(f"a run cannot end as {status!r}")
         folder = self._folder(run_id)
         meta = self._meta(folder)
         if result is not None:
-            doc = result.to_document()
+            doc = dict(document) if document is not None else result.to_document()
             # The document keeps the runner's status; the History's may say more (incomplete).
             status = status or (CANCELLED if doc.get("status") == CANCELLED else COMPLETED)
             if reason:

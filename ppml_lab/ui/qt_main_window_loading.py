@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFileDialog
 from ppml_lab.data import DEFAULT_SOURCE, ColumnInfo, infer_schema, is_builtin, load_source
 from ppml_lab.data.loading import ProgressCallback
 from ppml_lab.data.source import LoadedTable
+from ppml_lab.experiments import jobs
 from ppml_lab.ui.qt_errors import show_exception, show_message
 from ppml_lab.ui.qt_worker import WorkerThread
 
@@ -130,6 +131,7 @@ class DataLoadingMixin:
         self.view_tabs.setCurrentIndex(0)  # show the new table; the last run stays one tab away
         self.setWindowTitle(f"PPML Lab — {table.name}")
         self._set_state(f"Ready — {table.name}: {len(table.frame):,} rows")
+        jobs.warm_up()  # runs go to child processes: their fork server imports while you look
         self.dataset_loaded.emit(table)
 
     @Slot(object)

@@ -1,6 +1,7 @@
 """The main window's runs: starting one in a worker thread, drawing its events, ending it.
 
-The worker thread runs :func:`~ppml_lab.experiments.runner.run_experiment`; the events it yields
+The worker thread runs :func:`~ppml_lab.experiments.runner.run_experiment` (in a child process,
+through :func:`ppml_lab.experiments.jobs.job`); the events it yields
 are buffered (:meth:`RunLifecycleMixin._on_run_job_yielded` only appends) and a ~25 Hz paint
 timer hands them to the one reducer of run events (:class:`~ppml_lab.experiments.history.RunState`),
 whose changes go to the plots, the results panel, the progress bar and the artifact views. The
@@ -14,8 +15,9 @@ cancelled, failed, or incomplete when the window is closed during the run.
 
 from __future__ import annotations
 
+import contextlib
 import html
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from typing import Any
 
 from PySide6.QtCore import QElapsedTimer, QTimer, Slot
@@ -24,8 +26,9 @@ from ppml_lab.engines.base import CancelToken
 from ppml_lab.engines.contract import DataShape
 from ppml_lab.engines.events import ROWS_PER_PARTY
 from ppml_lab.engines.registry import REFERENCE, get_engine
+from ppml_lab.experiments import jobs
 from ppml_lab.experiments.history import RunState
-from ppml_lab.experiments.runner import RunResult, run_experiment
+from ppml_lab.experiments.runner import RunResult
 from ppml_lab.experiments.store import CANCELLED, FAILED, INCOMPLETE, RunStore
 from ppml_lab.params import ParamError
 from ppml_lab.ui.qt_errors import show_exception, show_message
@@ -36,6 +39,21 @@ PAINT_INTERVAL_MS = 40  # 25 Hz
 HISTORY_SAVE_MS = 2000
 #: Why a run the window's closing stopped is incomplete.
 CLOSED_REASON = "the window was closed during the run"
+
+
+def run_job(
+    experiment: Any, *, cancel: CancelToken, table: Any
+) -> Generator[object, None, jobs.DocumentedRun]:
+    """The window's run job: the run and its results document in a child process
+    (:func:`~ppml_lab.experiments.jobs.job`), then, still in the worker thread, the document
+    once more, which imports here what showing the result needs the first time (SciPy for the
+    privacy sentences: 0.2 s that the GUI thread would otherwise stop for).
+    """
+    done = yield from jobs.job(jobs.run_with_document, experiment, cancel=cancel, table=table,
+                               uses=(experiment.pattern, REFERENCE), job_name="run")
+    with contextlib.suppress(Exception):  # the GUI thread makes it again and reports errors
+        done.result.to_document()
+    return done
 
 
 class RunLifecycleMixin:
@@ -94,6 +112,11 @@ class RunLifecycleMixin:
         if self.table is None:
             show_message(self, "No data", "Load a dataset first (File > Open data, or pick a built-in one).")
             return False
+        blocked = self.run_blocked_reason()  # what disables Run (see qt_run_readiness)
+        if blocked:
+            self._show_run_blocked(blocked)
+            show_message(self, "Cannot run", blocked)
+            return False
         try:
             experiment = self.build_experiment()
         except ParamError as exc:
@@ -112,8 +135,9 @@ class RunLifecycleMixin:
             show_message(self, "Public ranges missing", self.preprocessing_panel.missing_message())
             return False
         self._cancel_token = CancelToken()
+        # In a child process (the window's interpreter stays free), the events passed on here.
         job = WorkerThread(
-            run_experiment,
+            run_job,
             experiment,
             cancel=self._cancel_token,
             table=self.table,
@@ -134,12 +158,14 @@ class RunLifecycleMixin:
         engine = get_engine(experiment.pattern)
         plan = engine.plan(experiment.model, experiment.params, self._data_shape(experiment))
         steps = plan.steps or 1
-        self.plots.reset(planned_steps=plan.steps)
+        # The plots stay where this pattern's last run had them (rearranging repaints them all).
+        self.plots.reset(planned_steps=plan.steps, layout=experiment.pattern)
         self.plots.set_labels(engine.label_for)
         self.plots.set_smooth(False)
         self.plots.set_step_label(plan.step_name)
         self.plots.set_epsilon_target(plan.target_epsilon)
         self.audit_view.clear()
+        self.log_view.clear(f"Messages of the run: {engine.label} on {self.table.name}")
         self.results.set_pattern(experiment.pattern)
         self.view_tabs.setCurrentIndex(1)
         self.run_progress.setRange(0, max(1, int(steps)))
@@ -184,7 +210,8 @@ class RunLifecycleMixin:
             self.results.set_warnings(self._warnings)
             return
         self._history_saved.start()
-        self.history_panel.refresh()
+        # After the first frame of the run: the start already paints the whole run view.
+        QTimer.singleShot(0, self.history_panel, self.history_panel.refresh)
 
     def _history_progress(self) -> None:
         """Save the running run's history so far, at most every :data:`HISTORY_SAVE_MS`."""
@@ -199,7 +226,8 @@ class RunLifecycleMixin:
             self.history_panel.refresh()
 
     def _history_end(
-        self, result: RunResult | None = None, *, status: str | None = None, reason: str = ""
+        self, result: RunResult | None = None, *, status: str | None = None, reason: str = "",
+        document: dict[str, Any] | None = None,
     ) -> None:
         """Save how the running run ended (once; later calls do nothing)."""
         run_id, self._history_id = self._history_id, None
@@ -207,7 +235,8 @@ class RunLifecycleMixin:
             return
         try:
             self.run_store.finish_run(
-                run_id, result, status=status, reason=reason, rows=self._live.rows()
+                run_id, result, status=status, reason=reason, rows=self._live.rows(),
+                document=document,
             )
         except (OSError, ValueError) as exc:
             if not self._closing:
@@ -270,6 +299,9 @@ class RunLifecycleMixin:
     @Slot(object)
     def _on_run_job_returned(self, result: object) -> None:
         self._flush_events()
+        document = None
+        if isinstance(result, jobs.DocumentedRun):
+            result, document = result.result, result.document
         if not isinstance(result, RunResult):
             return
         self._last_result = result
@@ -280,11 +312,13 @@ class RunLifecycleMixin:
         if audit_cancelled:
             reasons.append("during the membership audit: the training had finished")
         self._history_end(
-            result, status=INCOMPLETE if closed else None, reason="; ".join(reasons)
+            result, status=INCOMPLETE if closed else None, reason="; ".join(reasons),
+            document=document,
         )
         if self._closing:
             return
         self.results.show_result(result)
+        self.warning_actions.refresh()
         if audit_cancelled:
             self.audit_view.clear(
                 "<span style='color:#8a4b00'>The membership audit was cancelled before it "
@@ -314,6 +348,7 @@ class RunLifecycleMixin:
         # A ValueError is the data or the engine refusing these settings (one class only, more
         # clients than rows, a delta too large, ...): a message to act on, not a crash report.
         refused = isinstance(exc, ValueError)
+        self.log_view.add_message(str(exc) or type(exc).__name__, "error")
         self._set_state("Stopped — see the message" if refused else "Failed — see the message")
         what = "The run could not go ahead:" if refused else "The run failed:"
         self.results.clear(f"<b style='color:#b3261e'>{what}</b> {html.escape(str(exc))}")
@@ -346,7 +381,9 @@ class RunLifecycleMixin:
         self.history_panel.set_busy(False)
         self._flush_events()
         self.plots.draw_now()
-        self.plots.set_smooth(True)
+        self.plots.settle_layout()
+        # Smooth curves repaint every plot: in a frame of their own, not the result's.
+        QTimer.singleShot(0, self.plots, self._smooth_plots)
         if self._elapsed.isValid():
             self.elapsed_label.setText(f"{self._elapsed.elapsed() / 1000:.1f} s")
         self.run_progress.setVisible(False)
@@ -354,6 +391,20 @@ class RunLifecycleMixin:
         self.run_finished.emit(self._last_result)
 
     # ------------------------------------------------------------------ drawing the events ---
+
+    def _smooth_plots(self) -> None:
+        if not self._job_running(self._run_job) and not self._closing:
+            self.plots.set_smooth(True)
+
+    def _show_progress(self, value: int) -> None:
+        """Move the progress bar, painted with the next frame: ``QProgressBar.setValue`` repaints
+        at once, and an immediate repaint paints every changed widget of the window with it
+        (about 10 ms per step in a federated run).
+        """
+        bar = self.run_progress
+        bar.setUpdatesEnabled(False)
+        bar.setValue(value)
+        bar.setUpdatesEnabled(True)  # schedules the repaint
 
     def _flush_events(self, *, final: bool = True) -> None:
         """Hand buffered events to the plots and panels, then repaint what changed.
@@ -373,6 +424,8 @@ class RunLifecycleMixin:
             self._history_progress()
         self._warnings.extend(changes.warnings)
         new_warnings = bool(changes.warnings)
+        if changes.logs:
+            self.log_view.add_logs(changes.logs)
         for artifact in changes.artifacts:
             view = self.artifact_views.get(artifact.name)
             if view is not None:
@@ -390,11 +443,12 @@ class RunLifecycleMixin:
             self.results.add_overheads(changes.overheads)
         if new_warnings:
             self.results.set_warnings(self._warnings)
+            self.warning_actions.refresh()
         p = changes.progress
         if p is not None:
             if p.total > 0:
                 self.run_progress.setRange(0, p.total)
-                self.run_progress.setValue(min(p.step, p.total))
+                self._show_progress(min(p.step, p.total))
             what = p.message or f"step {p.step}/{p.total}"
             if self._job_running(self._run_job) and not (
                 self._run_job is not None and self._run_job.abort_requested

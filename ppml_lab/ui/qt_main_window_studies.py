@@ -3,9 +3,10 @@
 Both are long jobs made of many runs, run like a single run (:mod:`.qt_main_window_runs`): in a
 :class:`~ppml_lab.ui.qt_worker.WorkerThread` owned by the window, with progress in the status
 bar, Esc to cancel, and the window responsive throughout. A comparison runs its runs one after
-the other in the worker thread (:func:`ppml_lab.experiments.compare.run_comparison`); a sweep's
-points run in worker processes of the process runtime (:func:`ppml_lab.experiments.sweep.
-run_sweep`), which the cancel token, the window's closing and the end of the job all stop.
+the other in a child process (:func:`ppml_lab.experiments.compare.run_comparison` through
+:func:`ppml_lab.experiments.jobs.job`); a sweep's points run in worker processes of the process
+runtime (:func:`ppml_lab.experiments.sweep.run_sweep`), which the cancel token, the window's
+closing and the end of the job all stop.
 
 One study at a time, and never during a run or a load. Whether a study can start, and why not,
 comes from the engine's contract (``sweepable``, whether its parameters have an ``audit``
@@ -23,10 +24,9 @@ from PySide6.QtCore import QElapsedTimer, QTimer, Slot
 from ppml_lab.engines.base import CancelToken
 from ppml_lab.engines.events import Progress
 from ppml_lab.engines.registry import engine_names, get_engine
+from ppml_lab.experiments import jobs
 from ppml_lab.experiments.compare import ComparisonResult, ComparisonRow, run_comparison
 from ppml_lab.experiments.config import Experiment
-from ppml_lab.experiments.evaluation import majority_class_rate
-from ppml_lab.experiments.runner import prepare_data
 from ppml_lab.experiments.sweep import SweepPoint, SweepResult, run_sweep
 from ppml_lab.params import ParamError
 from ppml_lab.ui.qt_errors import show_exception, show_message
@@ -69,8 +69,9 @@ def sweep_job(
     Qt-free; runs in the window's worker thread. The planner answers only for a completed sweep
     with two or more epsilons (a cancelled one keeps its points, without a plan).
     """
-    data = prepare_data(experiment, table)
-    _, rate = majority_class_rate(data.y_test, data.n_classes)
+    # Preparing the split is seconds of pandas on a large table: in a child process.
+    rate = yield from jobs.job(jobs.majority_rate, experiment, cancel=cancel, table=table,
+                               uses=(experiment.pattern,), job_name="sweep set-up")
     yield SweepStarted(majority_rate=rate)
     result = yield from run_sweep(
         experiment, epsilons=epsilons, seeds=seeds, workers=workers, cancel=cancel, audit=audit
@@ -178,7 +179,9 @@ class StudiesMixin:
             patterns=names,
         )
         token = CancelToken()
-        job = WorkerThread(run_comparison, experiment, cancel=token, table=self.table, tiny=tiny,
+        # In a child process (the window's interpreter stays free), the rows passed on here.
+        job = WorkerThread(jobs.job, run_comparison, experiment, cancel=token, table=self.table,
+                           uses=names, job_name="comparison", tiny=tiny,
                            patterns=names, cancel_token=token, parent=self, name="ppml-compare")
         self._start_study(COMPARE, job, token, total=len(names),
                           state="Comparing the patterns…", tab=self.compare_view)
@@ -264,12 +267,12 @@ class StudiesMixin:
         if rows:
             self.compare_view.add_rows(rows)
             done = len(self.compare_view.rows)
-            self.run_progress.setValue(done)
+            self._show_progress(done)
             self.compare_view.set_status(f"{done} of {self.compare_view.total} patterns done")
         if points:
             self.sweep_view.add_points(points)
             done, total = len(self.sweep_view.points), self.sweep_view.total
-            self.run_progress.setValue(min(done, total))
+            self._show_progress(min(done, total))
             self._set_state(f"Sweeping ε: {done} of {total} points")
         progress = [v for v in values if isinstance(v, Progress)]
         if progress and self._study_kind == COMPARE and not self._study_cancelling():

@@ -3,10 +3,12 @@ for each further kind of metric the pattern reports.
 
 Events are buffered by :meth:`RunPlotsWidget.add_events` and drawn by
 :meth:`RunPlotsWidget.draw_if_due`, which the window calls from a ~25 Hz timer: one ``setData`` per
-curve that changed, never one per event, and no more often than the paint budget allows. Curves
-are created once (the first time a metric appears) and emptied, not removed, when a new run
-starts. Plots other than loss and accuracy appear when the current run gives them data, and the
-plots are packed in rows of at most three so that none gets too narrow or too flat.
+curve that changed, never one per event, one plot per call (the one waiting longest), and no more
+often than the paint budget allows (:mod:`~ppml_lab.ui.qt_plot_paint`); a plot that appears
+mid-run is built one per call too. Curves are created once (the first time a metric appears) and
+emptied, not removed, when a new run starts. Plots other than loss and accuracy appear when the
+current run gives them data (or stay from the last run of the same pattern), and the plots are
+packed in rows of at most three so that none gets too narrow or too flat.
 
 How they read (the rules are in :mod:`~ppml_lab.ui.qt_plot_style`):
 
@@ -43,6 +45,7 @@ from ppml_lab.engines.events import REFERENCE_ACCURACY  # drawn as the dashed ba
 from ppml_lab.experiments.history import Point, RunState
 from ppml_lab.ui.qt_partition_chart import PartitionChartWidget
 from ppml_lab.ui.qt_plot_export import PlotExportButton
+from ppml_lab.ui.qt_plot_paint import PaintPacer, Series, pack_in_rows
 from ppml_lab.ui.qt_plot_style import (
     EPSILON_COLOR,
     MIN_ACCURACY_SPAN,
@@ -63,8 +66,6 @@ from ppml_lab.ui.qt_plot_style import (
     zero_based_range,
 )
 
-_MAX_POINTS_WITH_SYMBOLS = 60
-
 #: Largest share of the GUI thread's time that live plot drawing may take.
 PAINT_BUDGET = 0.3
 
@@ -79,22 +80,6 @@ def _common_label(kind: str) -> Label:
 
 def _legend(plot: pg.PlotWidget) -> AboveLegend:
     return plot.getPlotItem().legend
-
-
-class _Series:
-    """Buffered points of one curve, and which plot it belongs to."""
-
-    __slots__ = ("xs", "ys", "dirty", "curve", "symbols", "plot_key", "label", "text")
-
-    def __init__(self, curve: pg.PlotDataItem, plot_key: str, label: str, text: str) -> None:
-        self.xs: list[float] = []
-        self.ys: list[float] = []
-        self.dirty = False
-        self.curve = curve
-        self.symbols = True
-        self.plot_key = plot_key
-        self.label = label  # its legend entry
-        self.text = text  # the metric's name in words (for the titles of metric plots)
 
 
 #: Order of the fixed optional plots in the grid (metric plots follow, in order of appearance).
@@ -140,15 +125,21 @@ class RunPlotsWidget(QWidget):
             "bytes": self.bytes_plot,
         }
         self._metric_keys: list[str] = []  # plots of further metrics, in order of appearance
+        self._pacer = PaintPacer(PAINT_BUDGET)
+        for key, plot in self._plots.items():
+            self._pacer.watch(key, plot)
+        self._held: list[Point] = []  # points for a plot not built yet (one is built per draw)
         # Their room below 0 is in pixels: fitted again when their size changes.
         self.epsilon_plot.getViewBox().sigResized.connect(self._on_zero_based_plot_resized)
         self.bytes_plot.getViewBox().sigResized.connect(self._on_zero_based_plot_resized)
 
-        self._series: dict[str, _Series] = {}
+        self._series: dict[str, Series] = {}
         self._planned: int | None = None
         self._smooth = True
-        self._next_draw = 0.0
         self._partition_shown = False
+        self._layout: str | None = None
+        self._layouts: dict[str, list[str]] = {}  # layout name -> optional plots it showed
+        self._expected: set[str] = set()
         layout = QGridLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(6)
@@ -160,13 +151,17 @@ class RunPlotsWidget(QWidget):
 
     # -- data --------------------------------------------------------------------------------
 
-    def reset(self, planned_steps: int | None = None) -> None:
+    def reset(self, planned_steps: int | None = None, *, layout: str | None = None) -> None:
         """Empty every curve (they stay in their plots) and hide the optional plots.
 
         With ``planned_steps`` the step axes span the whole run from the start, so the curves
-        grow into an axis that does not jump; without, they follow the data.
+        grow into an axis that does not jump; without, they follow the data. With ``layout``
+        (the pattern's name), the optional plots that the last run of that name showed stay in
+        place, empty, until :meth:`settle_layout`: rearranging resizes and repaints every plot,
+        twice per run when a run hides what the next one shows again.
         """
-        self._next_draw = 0.0
+        self._pacer.reset()
+        self._held.clear()
         self._planned = planned_steps if planned_steps and planned_steps > 0 else None
         for series in self._series.values():
             series.xs.clear()
@@ -186,6 +181,17 @@ class RunPlotsWidget(QWidget):
                 plot.setXRange(0.5, self._planned + 0.5, padding=0)
             plot.setYRange(0, 1, padding=0.02 if key != "accuracy" else 0)
         self._partition_shown = False
+        self._layout = layout
+        self._expected = set(self._layouts.get(layout, ())) if layout else set()
+        if "parties" in self._expected:
+            self.partition_chart.set_payload(None)  # not the last run's split
+        self._apply_visibility()
+
+    def settle_layout(self) -> None:
+        """The run has ended: remember its plots for its ``layout``; hide those it left empty."""
+        self._expected = set()
+        if self._layout:
+            self._layouts[self._layout] = self._shown_keys()
         self._apply_visibility()
 
     def set_labels(self, label_for: Callable[[str], Label]) -> None:
@@ -212,22 +218,31 @@ class RunPlotsWidget(QWidget):
         legend.addItem(LineSample(self.epsilon_target_line), f"target ε = {value:g}")
         self._fit("epsilon")
 
-    def add_points(self, points: Iterable[Point]) -> None:
+    def add_points(self, points: Iterable[Point], *, build_all: bool = False) -> None:
         """Buffer new values from the run's state (cheap; nothing is drawn until :meth:`refresh`).
 
         Metrics and the budget are drawn; costs only when their label puts them on the data-sent
         plot. The plaintext reference's accuracy (:data:`REFERENCE_ACCURACY`) is the baseline line.
+        A plot that does not exist yet is built one per call (15-35 ms each): the points from
+        the second new plot on wait for the next call (:meth:`draw_if_due` makes it; with
+        ``build_all`` and in :meth:`draw_now` they do not wait).
         """
-        shown_before = self._shown_keys()
-        for point in points:
-            if point.source == "overhead":
-                if self._label(point.name).plot == "bytes":
-                    self._append(f"bytes:{point.name}", point.step, point.value)
-            elif point.name == REFERENCE_ACCURACY:
+        queue, self._held = [*self._held, *points], []
+        built = False
+        for i, point in enumerate(queue):
+            if point.source == "overhead" and self._label(point.name).plot != "bytes":
+                continue
+            if point.name == REFERENCE_ACCURACY and point.source != "overhead":
                 self.set_baseline_accuracy(point.value)
-            else:
-                self._append(point.name, point.step, point.value)
-        if self._shown_keys() != shown_before:
+                continue
+            name = f"bytes:{point.name}" if point.source == "overhead" else point.name
+            if not build_all and self._needs_new_plot(name):
+                if built:
+                    self._held = queue[i:]
+                    break
+                built = True
+            self._append(name, point.step, point.value)
+        if not self._held:  # rearranged once every new plot is built (a no-op if none is)
             self._apply_visibility()
 
     def add_events(self, events: Iterable[object]) -> None:
@@ -235,49 +250,46 @@ class RunPlotsWidget(QWidget):
         self.add_points(RunState().apply_all(events).points)
 
     def draw_if_due(self) -> bool:
-        """Draw changed curves unless the paint budget says to wait; True if it drew.
+        """Draw the changed curves of one plot unless the paint budget says to wait; True if it
+        drew.
 
-        Repainting plots costs GUI-thread time, and GUI-thread Python time is GIL time taken
-        from the engine. The cost of each draw is measured, and the next one waits so drawing
-        uses at most :data:`PAINT_BUDGET` of the time: on a fast machine that is every timer
-        tick (25 Hz), on a slow or busy one fewer frames and an unslowed engine.
+        Repainting plots costs GUI-thread time, and GUI-thread time is interpreter time taken
+        from the engine. One plot per call (the one waiting longest), so one event never holds
+        the repaints of every plot; the cost of each draw is measured, and the next one waits so
+        drawing uses at most :data:`PAINT_BUDGET` of the time: on a fast machine that is every
+        timer tick (25 Hz), on a slow or busy one fewer frames and an unslowed engine.
         """
-        if not any(s.dirty for s in self._series.values()):
+        if self._held:
+            self.add_points([])  # build the next plot that is waiting
+        key = self._pacer.due()
+        if key is None:
             return False
-        if time.perf_counter() < self._next_draw:
-            return False
-        self.draw_now()
+        t0 = time.perf_counter()
+        self._refresh_plots([key])
+        self._pacer.drawn([key], time.perf_counter() - t0)
         return True
 
     def draw_now(self) -> None:
-        """Push the changed curves to the plots and repaint them right away."""
-        if not any(s.dirty for s in self._series.values()):
+        """Push every point to the plots now (they repaint at Qt's next frame)."""
+        if self._held:
+            self.add_points([], build_all=True)
+        keys = self._pacer.dirty
+        if not keys:
             return
         t0 = time.perf_counter()
-        self.refresh()
-        self.repaint()  # synchronous, so its cost can be measured
-        cost = time.perf_counter() - t0
-        self._next_draw = time.perf_counter() + cost * (1.0 / PAINT_BUDGET - 1.0)
+        self._refresh_plots(keys)
+        self._pacer.drawn(keys, time.perf_counter() - t0)
 
     def refresh(self) -> None:
         """Update what changed since the last call: one ``setData`` per dirty curve."""
-        changed: set[str] = set()
-        for series in self._series.values():
-            if not series.dirty:
-                continue
-            # Markers help on short runs and are clutter (and slow) on long ones.
-            want_symbols = len(series.xs) <= _MAX_POINTS_WITH_SYMBOLS
-            if want_symbols != series.symbols:
-                series.curve.setSymbol("o" if want_symbols else None)
-                series.symbols = want_symbols
-            # A lone point (a one-shot mechanism) needs a marker that can be seen.
-            size = 9 if len(series.xs) == 1 else 5
-            if series.curve.opts.get("symbolSize") != size:
-                series.curve.setSymbolSize(size)
-            series.curve.setData(np.asarray(series.xs), np.asarray(series.ys))
-            series.dirty = False
-            changed.add(series.plot_key)
-        for key in changed:
+        self._refresh_plots(self._pacer.dirty)
+        self._pacer.reset()
+
+    def _refresh_plots(self, keys: list[str]) -> None:
+        for key in keys:
+            for series in self._series.values():
+                if series.dirty and series.plot_key == key:
+                    series.push()
             self._fit(key)
 
     def fit_finished_steps(self) -> None:
@@ -360,6 +372,7 @@ class RunPlotsWidget(QWidget):
         series.xs.append(float(step))
         series.ys.append(float(value))
         series.dirty = True
+        self._pacer.mark(series.plot_key)
         if first:
             legend = _legend(self._plots[series.plot_key])
             if legend.getLabel(series.curve) is None:
@@ -389,7 +402,11 @@ class RunPlotsWidget(QWidget):
         key = f"metric:{meta.unit}:{group_word(meta.text)}"
         return key, PALETTE[(self._count_in(key) * 3 + 2) % len(PALETTE)], text, meta.text
 
-    def _series_for(self, name: str) -> _Series:
+    def _needs_new_plot(self, name: str) -> bool:
+        series = self._series.get(name)
+        return not (series is not None and series.xs) and self._route(name)[0] not in self._plots
+
+    def _series_for(self, name: str) -> Series:
         series = self._series.get(name)
         if series is not None and series.xs:
             return series
@@ -407,7 +424,7 @@ class RunPlotsWidget(QWidget):
             symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None,
             antialias=self._smooth,
         )
-        series = _Series(curve, key, label, text)
+        series = Series(curve, key, label, text)
         self._series[name] = series
         return series
 
@@ -418,6 +435,7 @@ class RunPlotsWidget(QWidget):
         )
         plot.setLabel("bottom", self._step_name)
         self._plots[key] = plot
+        self._pacer.watch(key, plot)
         self._metric_keys.append(key)
         plot.setVisible(False)
         return plot
@@ -477,7 +495,9 @@ class RunPlotsWidget(QWidget):
         with_data = {s.plot_key for s in self._series.values() if s.xs}
         keys = []
         for key in (*_OPTIONAL, *self._metric_keys):
-            if (key == "parties" and self._partition_shown) or key in with_data:
+            if (key == "parties" and self._partition_shown) or key in with_data or (
+                key in self._expected and (key == "parties" or key in self._plots)
+            ):
                 keys.append(key)
         return keys
 
@@ -490,24 +510,4 @@ class RunPlotsWidget(QWidget):
         keys = self._shown_keys()
         shown: list[QWidget] = [self.loss_plot, self.accuracy_plot] + [widgets[k] for k in keys]
         hidden = [w for k, w in widgets.items() if k not in keys]
-        if shown == self._placed:
-            return
-        for widget in self._placed:
-            self._grid.removeWidget(widget)
-        for row in range(self._grid.rowCount()):
-            self._grid.setRowStretch(row, 0)
-        n = len(shown)
-        # 2 -> [2], 3 -> [3], 4 -> [2, 2], 5 -> [3, 2], 6 -> [3, 3], 7 -> [3, 2, 2], ...
-        rows = -(-n // 3)
-        per_row = [n // rows + (1 if r < n % rows else 0) for r in range(rows)]
-        index = 0
-        for row, count in enumerate(per_row):
-            span = 6 // count
-            for col in range(count):
-                self._grid.addWidget(shown[index], row, col * span, 1, span)
-                shown[index].setVisible(True)
-                index += 1
-            self._grid.setRowStretch(row, 1)
-        for widget in hidden:
-            widget.setVisible(False)
-        self._placed = shown
+        self._placed = pack_in_rows(self._grid, shown, hidden, self._placed)

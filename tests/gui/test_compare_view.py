@@ -9,6 +9,7 @@ from window_driving import load
 
 from ppml_lab.engines import registry
 from ppml_lab.engines.registry import REFERENCE
+from ppml_lab.experiments import jobs
 from ppml_lab.experiments.compare import run_comparison
 from ppml_lab.experiments.config import DatasetConfig, Experiment
 from ppml_lab.experiments.runner import drive
@@ -85,6 +86,7 @@ def test_compare_all_patterns_from_the_window(window, qtbot, messages, monkeypat
     slow = [n for n in registry.engine_names() if n != REFERENCE][-1]
     monkeypatch.setattr(type(registry.get_engine(slow)), "available",
                         lambda self: "needs a library that is not installed")
+    monkeypatch.setattr(jobs, "IN_CHILD", False)  # the patch above is in this process only
     assert not window.compare_action.isEnabled()  # no data yet: disabled, with the reason
     assert "Load a dataset" in window.compare_action.toolTip()
     load(window, qtbot, "builtin:breast_cancer")

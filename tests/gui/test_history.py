@@ -208,6 +208,9 @@ def test_cancel_during_the_audit_keeps_the_training_result(
         return real_audit_model(*args, cancel=cancel, **kwargs)
 
     monkeypatch.setattr(audit_module, "audit_model", audit_model_after_cancel)
+    from ppml_lab.experiments import jobs
+
+    monkeypatch.setattr(jobs, "IN_CHILD", False)  # the patch above is in this process only
     load(window, qtbot, "builtin:breast_cancer")
     window.pattern_panel.set_pattern("baseline", {"audit": True})
     window.pattern_panel.model_form.set_values({"epochs": 4})

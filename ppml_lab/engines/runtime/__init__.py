@@ -33,6 +33,9 @@ Qt-free and usable from an engine generator. A run's children live in a :class:`
   (:func:`stop_helpers`), so no process outlives the program.
 * :func:`termination_as_interrupt` makes SIGTERM and SIGHUP raise :class:`Terminated` (a
   ``KeyboardInterrupt``), so the command line shuts down the same way for them as for Ctrl+C.
+* :func:`~ppml_lab.engines.runtime.relay.relay` runs a whole generator function (a run, a
+  comparison) in one child and yields its events in the calling thread: how the window keeps
+  the engines off its own interpreter.
 """
 
 from __future__ import annotations

@@ -1,0 +1,159 @@
+"""What keeps the window responsive during a run (the timings are in
+tests/benchmarks/bench_responsiveness.py; these tests check the behaviour behind them).
+
+* the plots repaint one plot per draw, the one waiting longest, and build one new plot per draw;
+  a run like the last one of its pattern keeps the plots where they were;
+* a run's work happens in a child process, and the History saves the document made there;
+* the data preview sizes its columns as ``resizeColumnsToContents`` would, without asking the
+  model for every cell again and again;
+* the garbage collector's full collections wait while a job runs.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import threading
+
+import pandas as pd
+import pytest
+from window_driving import load, run_to_end
+
+from ppml_lab.data.source import LoadedTable
+from ppml_lab.engines.contract import COMMON_LABELS, Label
+from ppml_lab.engines.events import Metric, Overhead
+from ppml_lab.engines.runtime import relay as relay_module
+from ppml_lab.ui import qt_gc
+from ppml_lab.ui.qt_data_preview import DataPreviewWidget
+from ppml_lab.ui.qt_plots import RunPlotsWidget
+from ppml_lab.ui.qt_worker import WorkerThread
+
+LABELS = {**COMMON_LABELS, "clients_dropped": Label("clients dropped out", plot="other"),
+          "client_drift": Label("drift of the clients", plot="other")}
+
+
+@pytest.fixture
+def plots(qtbot) -> RunPlotsWidget:  # noqa: ANN001
+    widget = RunPlotsWidget()
+    qtbot.addWidget(widget)
+    widget.set_labels(lambda kind: LABELS.get(kind) or Label(kind.replace("_", " ")))
+    widget.resize(1100, 620)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def _step(s: int) -> list[object]:
+    return [Metric(s, "train_loss", 0.7 / s), Metric(s, "test_accuracy", 0.8 + 0.01 * s),
+            Overhead(s, "bytes_sent", 1e4 * s, "B"), Metric(s, "clients_dropped", s % 3),
+            Metric(s, "client_drift", 0.1 / s)]
+
+
+def test_live_drawing_repaints_one_plot_per_draw_oldest_first(plots) -> None:
+    plots.reset(planned_steps=10)
+    plots._pacer._budget = 1.0  # no waiting between draws in this test
+    plots.add_events(_step(1))
+    # Two new further-metric plots: one is built now, the other's points wait for the next draw.
+    assert plots.point_count("clients_dropped") == 0 and plots.plot_of("client_drift") is None
+    assert plots.draw_if_due()  # builds the second plot and draws the plot waiting longest
+    assert plots.plot_of("client_drift") is not None
+    drawn = [k for k in ("train_loss", "test_accuracy", "bytes:bytes_sent") if plots.point_count(k)]
+    assert drawn == ["train_loss"]  # one plot per draw, the first to get points
+    while plots.draw_if_due():
+        pass
+    for name in ("train_loss", "test_accuracy", "bytes:bytes_sent", "clients_dropped",
+                 "client_drift"):
+        assert plots.point_count(name) == 1, name
+    assert not plots.plot_of("client_drift").isHidden()
+    # The budget spaces the draws: after a draw that took time, the next one waits.
+    plots._pacer._budget = 0.3
+    plots.add_events(_step(2))
+    assert plots.draw_if_due()
+    assert plots._pacer.dirty  # other plots wait for their turn...
+    assert plots._pacer.due() is None and not plots.draw_if_due()  # ...and for the budget
+    plots.draw_now()  # everything, at once (the end of a run)
+    assert plots.point_count("client_drift") == 2 and plots.point_count("bytes:bytes_sent") == 2
+
+
+def test_a_run_like_the_last_keeps_the_plots_in_place(plots, qtbot) -> None:  # noqa: ANN001
+    plots.reset(planned_steps=5, layout="a")
+    plots.add_events(_step(1))
+    plots.draw_now()
+    plots.settle_layout()
+    placed = plots.shown_plots()
+    assert len(placed) == 5
+    # The next run of the same pattern: nothing is rearranged before its points arrive...
+    plots.reset(planned_steps=5, layout="a")
+    assert plots.shown_plots() == placed
+    assert plots.point_count("client_drift") == 0  # ...and the plots are empty
+    # ...and a plot that run leaves empty goes when it ends.
+    plots.add_events([e for e in _step(1) if getattr(e, "name", "") != "client_drift"])
+    plots.draw_now()
+    assert plots.shown_plots() == placed
+    plots.settle_layout()
+    assert plots.plot_of("client_drift").isHidden() and len(plots.shown_plots()) == 4
+    # Another pattern (or none) starts from the loss and accuracy plots alone.
+    plots.reset(planned_steps=5, layout="b")
+    assert len(plots.shown_plots()) == 2
+    plots.reset(planned_steps=5)
+    assert len(plots.shown_plots()) == 2
+
+
+def test_a_run_happens_in_a_child_and_the_history_keeps_its_document(window, qtbot, messages,
+                                                                      monkeypatch) -> None:
+    children = []
+    start = relay_module.ProcessGroup.start
+
+    def recording_start(self, target, args=(), *, name=None):  # noqa: ANN001, ANN202
+        child = start(self, target, args, name=name)
+        children.append(child.pid)
+        return child
+
+    monkeypatch.setattr(relay_module.ProcessGroup, "start", recording_start)
+    load(window, qtbot, "builtin:breast_cancer")
+    window.pattern_panel.model_form.editor("epochs").setValue(3)
+    result = run_to_end(window, qtbot, timeout=60_000)
+    assert result is not None and result.status == "completed"
+    assert len(children) == 1
+    assert window.plots.point_count("test_accuracy") == 3
+    assert window.run_progress.value() == 3 or not window.run_progress.isVisible()
+    (entry,) = window.run_store.runs()
+    saved = window.run_store.document(entry.id)
+    assert saved == json.loads(json.dumps(result.to_document()))
+    assert messages.texts == []
+
+
+def test_the_preview_sizes_its_columns_as_qt_would(qtbot) -> None:  # noqa: ANN001
+    preview = DataPreviewWidget()
+    qtbot.addWidget(preview)
+    frame = pd.DataFrame({
+        "age": [25, 38, 122_000], "ratio": [0.5, float("nan"), 1 / 3],
+        "city": pd.array(["Oslo", None, "Llanfairpwllgwyngyll-gogerychwyrndrobwll"], dtype="str"),
+        "a_rather_long_column_name": [True, False, True],
+    })
+    table = LoadedTable(frame=frame, name="t.csv", source="t.csv", default_target="age")
+    preview.set_table(table, {})
+    header = preview.view.horizontalHeader()
+    ours = [header.sectionSize(c) for c in range(4)]
+    preview.view.resizeColumnsToContents()
+    qts = [min(max(header.sectionSize(c), 60), 220) for c in range(4)]
+    assert ours == qts
+    assert preview.model.index(1, 1).data() == "(missing)"
+    assert preview.model.index(2, 1).data() == "0.333333"
+
+
+def test_full_collections_wait_while_a_job_runs(window, qtbot, monkeypatch) -> None:  # noqa: ANN001
+    collector = qt_gc.install()
+    monkeypatch.setattr(qt_gc, "FULL_COLLECTION_IDLE_MS", 0)
+    threshold = collector._threshold
+    monkeypatch.setattr(collector, "_threshold", (10**9, 10**9, -1))  # generation 2 always due
+    release = threading.Event()
+    job = WorkerThread(release.wait, 10, parent=window)
+    with qtbot.waitSignal(job.finished, timeout=15_000):
+        job.start()
+        qtbot.waitUntil(lambda: job.is_running, timeout=5000)
+        assert collector.check() is None  # while it runs: not a full collection
+        release.set()
+    assert collector.check() == 2  # idle: done
+    monkeypatch.setattr(collector, "_threshold", threshold)
+    gc.collect()
