@@ -99,6 +99,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ppml_lab.engines.base import CancelToken
     from ppml_lab.experiments.runner import drive, run_experiment
 
+    report = None
+    if getattr(args, "report", None):  # refuse a bad report path before the run, not after
+        from ppml_lab.reports.cli import check_output, paper_size
+
+        report = (check_output(args.report, "--report"), paper_size(args.paper))
     experiment = _load(args.experiment, args.set or ())
     progress = TerminalProgress(quiet=args.quiet)
     cancel = CancelToken()
@@ -120,6 +125,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         tmp.replace(out)
     if not args.quiet:
         _print_summary(doc)
+    if report is not None:
+        from ppml_lab.reports.cli import write_report
+
+        write_report(doc, str(report[0]), paper=report[1])
     return EXIT_OK
 
 
@@ -182,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", metavar="OUT.json", help="write the results document here")
     run.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE", help="override a key")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    from ppml_lab.reports.cli import add_report_options
+
+    add_report_options(run)
     run.set_defaults(func=cmd_run)
     ds = sub.add_parser("datasets", help="list the built-in datasets")
     ds.set_defaults(func=cmd_datasets)
@@ -200,7 +212,7 @@ _EXTRA_COMMANDS: list[Any] = []
 def _register_optional_commands() -> None:
     import importlib
 
-    for module in ("ppml_lab.experiments.sweep_cli", "ppml_lab.bench"):
+    for module in ("ppml_lab.experiments.sweep_cli", "ppml_lab.bench", "ppml_lab.reports.cli"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -311,6 +311,7 @@ def _run_pattern(
     references: _References,
     *,
     tiny: bool,
+    audit: bool = False,
     index: int,
     total: int,
     cancel: CancelToken,
@@ -325,6 +326,11 @@ def _run_pattern(
     base["params"] = jsonable(to_mapping(params))
     base["model"] = jsonable(to_mapping(model))
     exp = replace(experiment, pattern=name, params=params, model=model)
+    if audit:  # the membership audit, for the patterns whose parameters have one
+        from ppml_lab.experiments.sweep.grid import with_audit
+
+        exp = with_audit(exp, True)
+        base["params"] = jsonable(to_mapping(exp.params))
     gen = run_experiment(exp, cancel=cancel, data=data, with_baseline=False)
     try:
         while True:
@@ -403,6 +409,7 @@ def run_comparison(
     table: LoadedTable | None = None,
     tiny: bool = False,
     patterns: list[str] | None = None,
+    audit: bool = False,
 ) -> Generator[Progress | ComparisonRow, None, ComparisonResult]:
     """Run the baseline and every pattern's comparison preset on one split.
 
@@ -420,6 +427,9 @@ def run_comparison(
     patterns : list of str, optional
         The patterns to compare (default: every registered one); the baseline always comes
         first.
+    audit : bool
+        Also attack every model with the membership audit (patterns whose parameters have an
+        ``audit`` field), so each run says what an attacker achieved.
 
     Yields
     ------
@@ -452,7 +462,8 @@ def run_comparison(
         else:
             yield _progress(index, total, get_engine(name).label)
             row, run = yield from _run_pattern(
-                name, experiment, data, references, tiny=tiny, index=index, total=total,
+                name, experiment, data, references, tiny=tiny, audit=audit, index=index,
+                total=total,
                 cancel=cancel,
             )
         result.rows.append(row)

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from ppml_lab.experiments.evaluation import Headline
+from ppml_lab.experiments.narrative import guessing_words
 
 #: Colours of the protection levels (``Guarantee.level``); any other level (NOT PRIVATE ...) is red.
 LEVEL_COLORS = {
@@ -199,16 +200,7 @@ class HeadlineCardWidget(QFrame):
 
     @staticmethod
     def _flag_words(h: Headline) -> str:
-        acc, rate = h.accuracy or 0.0, h.majority_rate
-        worse = rate is not None and acc < rate
-        what = "Worse than guessing" if worse else "No better than guessing"
-        guess = f"always answering “{h.majority_class}”" if h.majority_class else "always guessing"
-        text = f"⚠ {what}: {guess} is right {_pct(rate)} of the time" if rate is not None else (
-            f"⚠ {what}")
-        if h.accuracy_needed is not None and not worse:
-            text += (f"; on {h.test_rows:,} test rows a model needs {_pct(h.accuracy_needed)} "
-                     "to be clearly better")
-        return text
+        return f"⚠ {guessing_words(h)}"  # the report's words too
 
     @staticmethod
     def _comparison(h: Headline) -> str:

@@ -138,18 +138,3 @@ def test_the_sweep_cli_prints_the_caveat(tmp_path, capsys):
                      "--plan-tolerance", "5"]) == 0
     out = capsys.readouterr().out
     assert "public or proxy data" in out
-
-
-# --------------------------------------------------------------------------------------------
-# Nothing the app offers is a stub
-
-
-def test_run_offers_no_report_option_until_reports_exist(tmp_path, capsys):
-    path = tmp_path / "e.toml"
-    path.write_text('[model]\nepochs = 1\n')
-    with pytest.raises(SystemExit) as stop:
-        cli.main(["run", str(path), "--report", str(tmp_path / "out.pdf")])
-    assert stop.value.code == 2
-    with pytest.raises(SystemExit):
-        cli.main(["run", "--help"])
-    assert "--report" not in capsys.readouterr().out
