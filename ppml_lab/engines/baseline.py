@@ -15,7 +15,7 @@ from ppml_lab.data import PreparedData
 from ppml_lab.engines.audit import AUDIT_HELP, audit_keeping, run_audit
 from ppml_lab.engines.base import CancelToken, EngineResult, EngineRun
 from ppml_lab.engines.common import evaluate, metric_events
-from ppml_lab.engines.contract import EngineBase, Guarantee
+from ppml_lab.engines.contract import ComplianceView, EngineBase, Guarantee
 from ppml_lab.engines.events import Overhead, Progress
 from ppml_lab.engines.registry import register
 from ppml_lab.models import ModelParams, make_model, sgd_epoch
@@ -49,6 +49,25 @@ class BaselineEngine(EngineBase):
         "was in the training data."
     )
     Params: ClassVar[type] = BaselineParams
+    compliance_view: ClassVar[ComplianceView] = ComplianceView(
+        supports=(),
+        left_to_organisation=(
+            "All of the protection: the model and whoever trains it see every record in the "
+            "clear, so access control, encryption of stored data and logging are the "
+            "organisation's own measures.",
+            "Data minimisation: keep only the columns and rows the purpose needs, and replace "
+            "names and identifiers before training.",
+            "The trained model can reveal whether a person was in the training data: treat it "
+            "as personal data unless shown otherwise.",
+        ),
+        regulator_questions=(
+            "Why is pooling the records in the clear necessary for this purpose, and was a "
+            "privacy-preserving alternative considered?",
+            "Who can access the pooled data and the trained model, and how is that logged?",
+            "Is the trained model treated as personal data, and who may receive it?",
+            "How long are the pooled records kept?",
+        ),
+    )
 
     def guarantee(
         self, params: BaselineParams, result: EngineResult | None, *, n_train: int | None = None

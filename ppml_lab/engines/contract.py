@@ -11,7 +11,10 @@ An engine (see :class:`EngineBase`) says
 * what a run protected (:class:`Guarantee`, built from the run's parameters and result: what is
   protected and from whom, how strongly, under which assumptions, what is not, and whether the
   setting gives no protection at all);
-* what its metrics and costs mean (:class:`Label`: a person's name, a unit, where to plot it).
+* what its metrics and costs mean (:class:`Label`: a person's name, a unit, where to plot it);
+* what it means for data-protection compliance (:meth:`EngineBase.compliance`, a
+  :class:`~ppml_lab.engines.compliance.ComplianceView`: the principles it supports, what it
+  leaves to the organisation, what a regulator would still ask; orientation, not legal advice).
 
 Everything here is plain data (no Qt), so tests and the PDF report read the same objects.
 """
@@ -23,10 +26,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
+from ppml_lab.engines.compliance import COMPLIANCE_NOTICE, ComplianceView
 from ppml_lab.privacy import translator
 
 __all__ = [
     "COMMON_LABELS",
+    "COMPLIANCE_NOTICE",
+    "ComplianceView",
     "DataShape",
     "EngineBase",
     "FormHints",
@@ -266,6 +272,8 @@ class EngineBase:
     labels: ClassVar[Mapping[str, Label]] = {}
     #: Whether the sweep may vary this pattern's ``epsilon`` field.
     sweepable: ClassVar[bool] = False
+    #: The pattern's compliance view (see :meth:`compliance`); None = not described.
+    compliance_view: ClassVar[ComplianceView | None] = None
 
     def available(self) -> str | None:
         """None if the engine can run here, else why not and how to fix it (e.g. install X)."""
@@ -313,6 +321,24 @@ class EngineBase:
     def compare_model(self, model: Any) -> Any:
         """The model settings this pattern's comparison run uses (default: ``model`` as given)."""
         return model
+
+    def compliance(self, params: Any = None, guarantee: Guarantee | None = None) -> ComplianceView:
+        """The pattern's compliance view for a run with ``params`` and its ``guarantee``.
+
+        The default is the class's :attr:`compliance_view` (an engine overrides this method when
+        its settings change the view); a guarantee with ``no_protection`` turns it into the view
+        of a setting that protects nothing. The results document's ``compliance`` section.
+        """
+        view = self.compliance_view or ComplianceView(
+            left_to_organisation=(
+                f"The {self.label.lower()} pattern does not describe what it means for "
+                "data-protection compliance: assess it as ordinary processing.",
+            ),
+            regulator_questions=("Which principles does this technique support, and how?",),
+        )
+        if guarantee is not None and guarantee.no_protection:
+            return view.without_protection(guarantee.no_protection, guarantee.no_protection_reason)
+        return view
 
     def label_for(self, kind: str) -> Label:
         """The label of a metric or cost kind (this engine's, then the common ones)."""

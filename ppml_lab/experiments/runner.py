@@ -92,6 +92,9 @@ class RunResult:
                 },
                 "wall_seconds": self.wall_seconds,
                 "evaluation": self.evaluation(),
+                # Orientation for a data-protection officer, from the engine (not legal advice).
+                "compliance": get_engine(self.experiment.pattern)
+                .compliance(self.experiment.params, guarantee).to_dict(),
         }
         for name, section in er.sections.items():
             if name in doc:
@@ -216,7 +219,8 @@ def run_experiment(
     cancel = cancel or CancelToken()
     t_start = time.perf_counter()
     if data is None:
-        yield Log(message=f"Loading {experiment.dataset.source} ...")
+        what = table.name if table is not None else experiment.dataset.source
+        yield Log(message=f"Preparing the data ({what}): split, scaling, encoding ...")
         data = prepare_data(experiment, table)
     engine = get_engine(experiment.pattern)
     # Refuse impossible settings before training the reference: a refused run costs nothing.

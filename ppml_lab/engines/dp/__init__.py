@@ -8,8 +8,15 @@ from typing import Any, ClassVar
 from ppml_lab.data import PreparedData
 from ppml_lab.engines.audit import audit_keeping, audit_summary, run_audit
 from ppml_lab.engines.base import CancelToken, EngineResult, EngineRun
-from ppml_lab.engines.contract import EngineBase, FormHints, Guarantee, Label, RunPlan
-from ppml_lab.engines.dp import contract
+from ppml_lab.engines.contract import (
+    ComplianceView,
+    EngineBase,
+    FormHints,
+    Guarantee,
+    Label,
+    RunPlan,
+)
+from ppml_lab.engines.dp import compliance, contract
 from ppml_lab.engines.dp.dpsgd import dp_sgd_train_fn, run_dp_sgd
 from ppml_lab.engines.dp.local import run_local
 from ppml_lab.engines.dp.objective import run_objective
@@ -91,6 +98,14 @@ class DPEngine(EngineBase):
         return contract.guarantee(
             params, result, n_train=n_train, not_protected=self.does_not_protect
         )
+
+    def compliance(
+        self, params: DPParams | None = None, guarantee: Guarantee | None = None
+    ) -> ComplianceView:
+        view = compliance.view(params.mechanism if params is not None else "dp-sgd")
+        if guarantee is not None and guarantee.no_protection:
+            return view.without_protection(guarantee.no_protection, guarantee.no_protection_reason)
+        return view
 
     def compare_preset(self, model: ModelParams | None = None, *, tiny: bool = False) -> DPParams:
         """DP-SGD at a target epsilon of 1 (a moderate guarantee), noise calibrated to it."""

@@ -8,8 +8,15 @@ from typing import Any, ClassVar
 
 from ppml_lab.data import PreparedData
 from ppml_lab.engines.base import CancelToken, EngineResult, EngineRun
-from ppml_lab.engines.contract import EngineBase, FormHints, Guarantee, Label, RunPlan
-from ppml_lab.engines.he import contract
+from ppml_lab.engines.contract import (
+    ComplianceView,
+    EngineBase,
+    FormHints,
+    Guarantee,
+    Label,
+    RunPlan,
+)
+from ppml_lab.engines.he import compliance, contract
 from ppml_lab.engines.he.params import HEParams
 from ppml_lab.engines.registry import register
 from ppml_lab.models import ModelParams
@@ -36,6 +43,7 @@ class HEEngine(EngineBase):
     )
     Params: ClassVar[type] = HEParams
     labels: ClassVar[Mapping[str, Label]] = contract.LABELS
+    compliance_view: ClassVar[ComplianceView] = compliance.VIEW
 
     def available(self) -> str | None:
         if find_spec("tenseal") is None:

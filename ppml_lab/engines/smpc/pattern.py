@@ -9,9 +9,16 @@ from typing import Any, ClassVar
 
 from ppml_lab.data import PreparedData
 from ppml_lab.engines.base import CancelToken, EngineResult, EngineRun
-from ppml_lab.engines.contract import EngineBase, FormHints, Guarantee, Label, RunPlan
+from ppml_lab.engines.contract import (
+    ComplianceView,
+    EngineBase,
+    FormHints,
+    Guarantee,
+    Label,
+    RunPlan,
+)
 from ppml_lab.engines.registry import register
-from ppml_lab.engines.smpc import contract
+from ppml_lab.engines.smpc import compliance, contract
 from ppml_lab.engines.smpc.params import SMPCParams
 from ppml_lab.models import ModelParams
 
@@ -36,6 +43,7 @@ class SMPCEngine(EngineBase):
     )
     Params: ClassVar[type] = SMPCParams
     labels: ClassVar[Mapping[str, Label]] = contract.LABELS
+    compliance_view: ClassVar[ComplianceView] = compliance.VIEW
 
     def available(self) -> str | None:
         missing = [m for m in ("mpyc", "gmpy2") if find_spec(m) is None]
