@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from ppml_lab._resources import style_sheet
 
@@ -32,9 +33,54 @@ def configure_application(app: QApplication) -> None:
     QCoreApplication.setApplicationVersion(__version__)
     QApplication.setDesktopFileName("ppml-lab")
     app.setStyle("Fusion")  # the same look on every platform; the style sheet builds on it
+    from ppml_lab.ui.qt_app_icon import application_icon
+
+    app.setWindowIcon(application_icon())  # every window and dialog, and the task bar
     style = load_style_sheet()
     if style:
         app.setStyleSheet(style)
+
+
+def open_main_window(
+    experiment: str | None = None, *, settings: QSettings | None = None, first_run_tour: bool = True
+) -> Any:
+    """Build and show the main window, load ``experiment`` (or the last or default dataset), and
+    on the very first launch show the "start here" tour (:mod:`ppml_lab.ui.qt_start_tour`).
+
+    Returns
+    -------
+    MainWindow
+        The window, shown.
+    """
+    from ppml_lab.ui import qt_startup_trace as trace
+    from ppml_lab.ui.qt_main_window import MainWindow
+
+    trace.mark("imports-done")
+    settings = settings if settings is not None else QSettings()
+    window = MainWindow(settings=settings)
+    trace.mark("window-built")
+    if settings.value("window/geometry") is None:
+        _fit_to_screen(window)
+    window.show()
+    trace.watch_window(window)
+    window.load_initial(experiment)
+    if first_run_tour:
+        from ppml_lab.ui.qt_start_tour import start_tour_on_first_run
+
+        start_tour_on_first_run(window, settings)
+    return window
+
+
+def _fit_to_screen(window: QWidget) -> None:
+    """A first window no larger than the screen's free area (a laptop's 1280x800, say)."""
+    screen = window.screen() or QApplication.primaryScreen()
+    if screen is None:
+        return
+    free = screen.availableGeometry()
+    width, height = min(window.width(), free.width()), min(window.height(), free.height() - 40)
+    if (width, height) != (window.width(), window.height()):
+        window.resize(width, max(height, 480))
+        window.move(free.topLeft())
 
 
 def main(experiment: str | None = None) -> int:
@@ -46,18 +92,15 @@ def main(experiment: str | None = None) -> int:
         The exit code of the event loop.
     """
     from ppml_lab.ui.qt_errors import install_excepthook
-    from ppml_lab.ui.qt_main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     configure_application(app)
     previous_hook = install_excepthook()
     try:
-        window = MainWindow(settings=QSettings())
+        window = open_main_window(experiment)
         # Quitting through the OS (logout, Ctrl+C handler, ...) still stops the workers.
         app.aboutToQuit.connect(window.shutdown)
-        window.show()
-        window.load_initial(experiment)
         return int(app.exec())
     finally:
         sys.excepthook = previous_hook
