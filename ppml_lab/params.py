@@ -1,7 +1,8 @@
 """Parameter dataclasses with metadata: one source of truth for GUI forms, CLI options and reports.
 
-A parameter is declared with :func:`param`, which stores a label, a unit, bounds, choices and a
-plain-language help text in the dataclass field's metadata. :func:`describe` turns a parameter
+A parameter is declared with :func:`param`, which stores a label, a unit, bounds, choices (each
+with its name in words: ``choice_labels``) and a plain-language help text in the dataclass field's
+metadata. :func:`describe` turns a parameter
 class into a list of :class:`ParamSpec` (what the GUI builds its form from), and
 :func:`from_mapping` validates a user mapping (from a TOML file or the command line) against it.
 """
@@ -46,9 +47,31 @@ class ParamSpec:
     maximum: float | None = None
     min_inclusive: bool = True
     choices: tuple[Any, ...] | None = None
+    #: ``(value, words)`` for each choice, e.g. ``("dp-sgd", "DP-SGD (noisy training)")``.
+    choice_labels: tuple[tuple[Any, str], ...] = ()
+    #: ``(value, sentence)``: what a choice does, for its tooltip (optional).
+    choice_help: tuple[tuple[Any, str], ...] = ()
     log_scale: bool = False
     optional: bool = False
     advanced: bool = False
+
+    def choice_text(self, value: Any) -> str:
+        """A choice in words (what the window shows), e.g. ``"DP-SGD (noisy training)"``.
+
+        The value itself (``"dp-sgd"``) is what experiment files and the command line use; a
+        value without words is shown as it is.
+        """
+        for key, words in self.choice_labels:
+            if key == value:
+                return words
+        return "" if value is None else str(value)
+
+    def choice_tip(self, value: Any) -> str:
+        """What choice ``value`` does ("" when not declared)."""
+        for key, text in self.choice_help:
+            if key == value:
+                return text
+        return ""
 
     def bounds_text(self) -> str:
         """Return the allowed range in words, e.g. ``"between 0.001 and 10"``."""
@@ -77,10 +100,21 @@ def param(
     maximum: float | None = None,
     min_inclusive: bool = True,
     choices: Sequence[Any] | None = None,
+    choice_labels: Mapping[Any, str] | None = None,
+    choice_help: Mapping[Any, str] | None = None,
     log_scale: bool = False,
     advanced: bool = False,
 ) -> Any:
-    """Declare a dataclass field with user-facing metadata."""
+    """Declare a dataclass field with user-facing metadata.
+
+    ``choice_labels`` maps each of ``choices`` to words a newcomer understands ("Label skew
+    (Dirichlet)" for ``"dirichlet"``); the window shows those and saves the value.
+    ``choice_help`` maps a choice to a sentence for its tooltip.
+    """
+    if choices is not None:
+        unknown = [k for k in (*(choice_labels or {}), *(choice_help or {})) if k not in choices]
+        if unknown:
+            raise ValueError(f"choice_labels/choice_help name {unknown[0]!r}, not one of the choices")
     meta = {
         _META_KEY: {
             "label": label,
@@ -90,6 +124,8 @@ def param(
             "maximum": maximum,
             "min_inclusive": min_inclusive,
             "choices": tuple(choices) if choices is not None else None,
+            "choice_labels": tuple((choice_labels or {}).items()),
+            "choice_help": tuple((choice_help or {}).items()),
             "log_scale": log_scale,
             "advanced": advanced,
         }
@@ -131,6 +167,8 @@ def describe(cls: type) -> list[ParamSpec]:
                 maximum=meta["maximum"],
                 min_inclusive=meta["min_inclusive"],
                 choices=meta["choices"],
+                choice_labels=meta.get("choice_labels", ()),
+                choice_help=meta.get("choice_help", ()),
                 log_scale=meta["log_scale"],
                 optional=optional,
                 advanced=meta["advanced"],
@@ -226,3 +264,29 @@ def from_mapping(cls: type, mapping: Mapping[str, Any], *, where: str = "") -> A
 def to_mapping(obj: Any) -> dict[str, Any]:
     """Return the declared parameters of a dataclass instance as a plain dict."""
     return {s.name: getattr(obj, s.name) for s in describe(type(obj))}
+
+
+def values_in_words(cls: type, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(label, value in words)`` for each declared parameter of ``cls`` given in ``values``.
+
+    For tables and tooltips a person reads: choices in words ("DP-SGD (noisy training)"), other
+    values as written (``1.0`` -> ``"1"``), unset (None) values left out, unknown keys kept as
+    they are.
+    """
+    specs = {s.name: s for s in describe(cls)}
+    out: list[tuple[str, str]] = []
+    for key, value in values.items():
+        if value is None:
+            continue
+        spec = specs.get(key)
+        if spec is None:
+            out.append((key, str(value)))
+        elif spec.choices is not None:
+            out.append((spec.label, spec.choice_text(value)))
+        elif isinstance(value, bool):
+            out.append((spec.label, "yes" if value else "no"))
+        elif isinstance(value, float):
+            out.append((spec.label, f"{value:g}{' ' + spec.unit if spec.unit else ''}"))
+        else:
+            out.append((spec.label, f"{value}{' ' + spec.unit if spec.unit else ''}"))
+    return out

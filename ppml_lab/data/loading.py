@@ -17,9 +17,11 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import pandas as pd
-
 from ppml_lab.data.errors import DatasetError
+from ppml_lab.lazy import LazyModule
+
+# pandas takes about 0.5 s to import: imported on first use, after the window is shown.
+pd = LazyModule("pandas")
 
 #: Strings read as "missing" in every file, in addition to empty cells.
 MISSING_MARKERS = ["?", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "-", ""]
@@ -256,7 +258,9 @@ def _and(numbers: list[int]) -> str:
 _RENAMED = re.compile(r"\.\d+$")
 
 
-def _read_excel(p: Path) -> pd.DataFrame:
+def _read_excel(p: Path, *, check_archive: bool = False) -> pd.DataFrame:
+    if check_archive:
+        _check_workbook_archive(p)
     frame = pd.read_excel(p, na_values=MISSING_MARKERS)
     names = list(frame.columns)
     if any(isinstance(c, str) and _RENAMED.search(c) for c in names):
@@ -265,6 +269,71 @@ def _read_excel(p: Path) -> pd.DataFrame:
         names = pd.read_excel(p, header=None, nrows=1).iloc[0].tolist()
     check_unique_names(p.name, names)
     return frame
+
+
+#: The first bytes of an .xlsx/.xlsm workbook (a ZIP archive) and of an old .xls one (OLE2).
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def check_workbook_signature(p: Path) -> None:
+    """Refuse, with what to do, a file named like an Excel workbook that is not one.
+
+    A CSV file renamed to .xlsx (or a web page saved as .xls) would otherwise get the reader's
+    own message ("Excel file format cannot be determined, you must specify an engine manually").
+    Only the first bytes are read: a ZIP archive is looked into by :func:`_check_workbook_archive`
+    once the reader's package is known to be installed.
+    """
+    with open(p, "rb") as f:
+        head = f.read(8)
+    if not head:
+        raise DatasetError(f"The file {p.name} is empty.")
+    suffix = p.suffix.lower()
+    if head.startswith(_ZIP_MAGIC):
+        return
+    if head.startswith(_OLE2_MAGIC):
+        if suffix != ".xls":
+            raise DatasetError(
+                f"{p.name} is not an {suffix} workbook: it is an old-style .xls one. Rename it "
+                "to .xls, or open it in a spreadsheet program and save it as .xlsx."
+            )
+        return
+    if _looks_like_text(head):
+        raise DatasetError(
+            f"{p.name} is not an Excel workbook: it is a text file (a CSV or other table saved "
+            "as text, renamed?). If it holds comma- or tab-separated values, rename it to .csv "
+            "(or .tsv) and open it again; otherwise open it in a spreadsheet program and save it "
+            "as .xlsx."
+        )
+    raise DatasetError(
+        f"{p.name} is not an Excel workbook (its first bytes are not those of a workbook). "
+        "Open it in the program that made it and save the table as .xlsx or CSV."
+    )
+
+
+def _check_workbook_archive(p: Path) -> None:
+    """Refuse a ZIP archive named .xlsx that holds no spreadsheet (a renamed .docx, ...)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(p) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        names = set()
+    if not names & {"xl/workbook.xml", "xl/workbook.bin"}:
+        raise DatasetError(
+            f"{p.name} is not an Excel workbook: it is a ZIP archive without a spreadsheet in "
+            "it (another document renamed, or a damaged file). Open it in its program and save "
+            "the table as .xlsx or CSV."
+        )
+
+
+def _looks_like_text(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return head[:3] == b"\xef\xbb\xbf" or head[:2] in (b"\xff\xfe", b"\xfe\xff")
+    return b"\x00" not in head
 
 
 def _read_parquet(p: Path) -> pd.DataFrame:
@@ -324,12 +393,13 @@ def load_file(path: str | os.PathLike[str], *, progress: ProgressCallback | None
         if suffix in (".csv", ".tsv", ".txt", ".data", ""):
             frame = read_csv(p, progress=progress)
         elif suffix in (".xlsx", ".xlsm", ".xls"):
+            check_workbook_signature(p)  # our message for a text file named .xlsx
             # Old binary .xls workbooks need xlrd; openpyxl reads only .xlsx/.xlsm.
             frame = _read_optional(
                 p,
                 "xlrd" if suffix == ".xls" else "openpyxl",
                 "an Excel workbook",
-                lambda: _read_excel(p),
+                lambda: _read_excel(p, check_archive=suffix != ".xls"),
             )
         elif suffix in (".parquet", ".pq"):
             frame = _read_optional(p, "pyarrow", "a Parquet file", lambda: _read_parquet(p))

@@ -23,7 +23,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from ppml_lab.data.errors import DatasetError
 from ppml_lab.data.schema import (
@@ -33,6 +32,10 @@ from ppml_lab.data.schema import (
     infer_schema,
     numbers_from_text,
 )
+from ppml_lab.lazy import LazyModule
+
+# pandas takes about 0.5 s to import: imported on first use, after the window is shown.
+pd = LazyModule("pandas")
 
 MISSING_LEVEL = "(missing)"
 OTHER_LEVEL = "(other)"
@@ -179,7 +182,11 @@ def _check_target(frame: pd.DataFrame, target: str, where: str) -> tuple[pd.Seri
         )
     y = frame[target]
     if y.isna().any():
-        notes.append(f"{int(y.isna().sum())} rows with no value in the target column were left out.")
+        n_na = int(y.isna().sum())
+        notes.append(
+            f"{n_na} row{'s' if n_na != 1 else ''} with no value in the target column "
+            f"{'were' if n_na != 1 else 'was'} left out."
+        )
     y = y.dropna()
     if pd.api.types.is_float_dtype(y):
         if (y != np.round(y)).any() and y.nunique() > 20:
@@ -208,6 +215,20 @@ def _check_target(frame: pd.DataFrame, target: str, where: str) -> tuple[pd.Seri
             "test on). Remove that row or merge the class with another."
         )
     return y, notes
+
+
+def target_class_counts(frame: pd.DataFrame, target: str) -> pd.Series:
+    """Rows per class of ``target`` (missing values left out), as training will see them.
+
+    Raises
+    ------
+    DatasetError
+        When the column cannot be a target (one value only, continuous numbers, too many
+        values, a class with a single row): the same check and message as :func:`prepare_dataset`,
+        so the window can say so before a run starts.
+    """
+    y, _ = _check_target(frame, target, "")
+    return y.astype("string").value_counts()
 
 
 def _fit_encoder(

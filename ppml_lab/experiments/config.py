@@ -83,6 +83,20 @@ class DatasetConfig:
         "standard",
         label="Scaling",
         choices=("standard", PUBLIC_BOUNDS, "none"),
+        choice_labels={
+            "standard": "Standardise (from the data)",
+            PUBLIC_BOUNDS: "Public bounds (not from the data)",
+            "none": "None (as they are)",
+        },
+        choice_help={
+            "standard": "Subtract the mean and divide by the standard deviation of the training "
+            "rows. These statistics come from the private rows; a privacy budget does not count "
+            "them.",
+            PUBLIC_BOUNDS: "Clip every numeric column to a public range you give below and map "
+            "it to [-1, 1]; text columns use public category lists. Nothing is learnt from the "
+            "data before training, so a privacy guarantee covers the whole pipeline.",
+            "none": "Use the numbers as they are (only for columns already on similar scales).",
+        },
         help="How numeric columns are brought to a common scale before training.\n"
         "standard: subtract the mean and divide by the standard deviation of the training "
         "rows. Those statistics come from the private rows, and a privacy budget (epsilon) "

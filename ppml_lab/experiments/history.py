@@ -2,7 +2,8 @@
 
 The CLI's progress line, the window's live views and the results document all feed a run's
 events through :meth:`RunState.apply` (or :meth:`RunState.apply_all`), which updates the state
-and says what changed (:class:`Changes`): new plot points, costs, warnings, artifacts, progress.
+and says what changed (:class:`Changes`): new plot points, costs, warnings, messages, artifacts,
+progress.
 Nobody else interprets events, so a new kind of event is handled in one place.
 """
 
@@ -49,10 +50,11 @@ class Changes:
     warnings: list[str] = field(default_factory=list)
     artifacts: list[Artifact] = field(default_factory=list)
     progress: Progress | None = None
+    logs: list[Log] = field(default_factory=list)  # every message, info ones too (the log pane)
 
     def __bool__(self) -> bool:
         return bool(self.points or self.overheads or self.warnings or self.artifacts
-                    or self.progress is not None)
+                    or self.progress is not None or self.logs)
 
 
 @dataclass
@@ -94,6 +96,7 @@ class RunState:
             changes.overheads.append(event)
         elif isinstance(event, Log):
             self.logs.append(event)
+            changes.logs.append(event)
             if event.level in ("warning", "error"):
                 changes.warnings.append(event.message)
         elif isinstance(event, Artifact):

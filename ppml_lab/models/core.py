@@ -32,6 +32,10 @@ class ModelParams:
         "logistic",
         label="Model",
         choices=("logistic", "mlp"),
+        choice_labels={
+            "logistic": "Logistic regression",
+            "mlp": "Neural network (MLP)",
+        },
         help="Logistic (softmax) regression, or a neural network with one hidden layer (MLP).",
     )
     epochs: int = param(

@@ -40,9 +40,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ppml_lab.engines.registry import get_engine
 from ppml_lab.experiments.compare import COMPLETED, ComparisonRow
+from ppml_lab.params import values_in_words
 from ppml_lab.ui.qt_plot_export import add_export_button
 from ppml_lab.ui.qt_plot_style import CLASS_PALETTE, PercentAxisItem, set_title
+
+
+def _settings_in_words(row: ComparisonRow) -> list[tuple[str, str]]:
+    """The row's pattern settings as (label, value in words) for its tooltip."""
+    try:
+        params_cls = get_engine(row.pattern).Params
+    except ValueError:
+        return [(k, str(v)) for k, v in row.params.items() if v is not None]
+    return values_in_words(params_cls, row.params)
+
 
 #: Log axis when the largest value is at least this many times the smallest.
 LOG_SPAN = 30.0
@@ -95,11 +107,16 @@ class _BarChart:
         self.lines: list[pg.InfiniteLine] = []
         self.log = False
         self.values: list[float | None] = []
+        # The items are made once and reused (hidden when not needed): removing and re-adding
+        # them for every finished row took 80 ms of the GUI thread per row.
+        self._bar_item: pg.BarGraphItem | None = None
+        self._text_pool: list[pg.TextItem] = []
+        self._line_pool: list[pg.InfiniteLine] = []
 
     def clear(self) -> None:
         for item in [self.bars, *self.texts, *self.lines]:
             if item is not None:
-                self.plot.removeItem(item)
+                item.setVisible(False)
         self.bars, self.texts, self.lines = None, [], []
         self.values = []
 
@@ -130,22 +147,42 @@ class _BarChart:
                 self.plot.getAxis("left").setTicks(None)
                 self.plot.setYRange(0, max(heights + [1e-9]) * 1.18, padding=0)
         brushes = [pg.mkBrush(c) for c in colors]
-        self.bars = pg.BarGraphItem(x=x, height=heights, y0=y0, width=0.65, brushes=brushes,
-                                    pen=pg.mkPen("w"))
-        self.plot.addItem(self.bars)
+        opts = {"x": x, "height": heights, "y0": y0, "width": 0.65, "brushes": brushes,
+                "pen": pg.mkPen("w")}
+        if self._bar_item is None:
+            self._bar_item = pg.BarGraphItem(**opts)
+            self.plot.addItem(self._bar_item)
+        else:
+            self._bar_item.setOpts(**opts)
+        self._bar_item.setVisible(True)
+        self.bars = self._bar_item
         for i, v in enumerate(values):
-            text = pg.TextItem(fmt(v) if v is not None else "—", color="#333", anchor=(0.5, 1.0))
+            words = fmt(v) if v is not None else "—"
+            if i < len(self._text_pool):
+                text = self._text_pool[i]
+                text.setText(words)
+            else:
+                text = pg.TextItem(words, color="#333", anchor=(0.5, 1.0))
+                self.plot.addItem(text)
+                self._text_pool.append(text)
             text.setPos(float(i), y0 + heights[i])
-            self.plot.addItem(text)
+            text.setVisible(True)
             self.texts.append(text)
         for value, name, pen in lines:
             if self.log:
                 if value <= 0:
                     continue
                 value = math.log10(value)
-            line = pg.InfiniteLine(pos=value, angle=0, pen=pen)
+            if len(self.lines) < len(self._line_pool):
+                line = self._line_pool[len(self.lines)]
+                line.setPen(pen)
+                line.setValue(value)
+            else:
+                line = pg.InfiniteLine(pos=value, angle=0, pen=pen)
+                self.plot.addItem(line)
+                self._line_pool.append(line)
             line.setToolTip(name)
-            self.plot.addItem(line)
+            line.setVisible(True)
             self.lines.append(line)
         self.plot.setXRange(-0.6, max(n - 0.4, 0.6), padding=0)
 
@@ -326,7 +363,7 @@ class CompareViewWidget(QWidget):
         table.setRowCount(len(self.rows))
         for i, row in enumerate(self.rows):
             name = QTableWidgetItem(row.label)
-            settings = ", ".join(f"{k} = {v}" for k, v in row.params.items() if v is not None)
+            settings = ", ".join(f"{k}: {v}" for k, v in _settings_in_words(row))
             name.setToolTip(f"{row.label}\nsettings: {settings or 'defaults'}")
             color = self._colors.get(row.pattern)
             if color:

@@ -43,6 +43,11 @@ def exclusion_reason(info: ColumnInfo) -> str:
     return ""
 
 
+def _classes(n: int) -> str:
+    """``"1 class"``, ``"2 classes"``."""
+    return f"{n:,} class" if n == 1 else f"{n:,} classes"
+
+
 class _CompactListWidget(QListWidget):
     """A list that asks for less height than Qt's default (192 px), so that the Data tab fits a
     800-pixel-high window with the public-ranges table shown; it still grows with the window.
@@ -369,8 +374,8 @@ class DatasetPanel(QWidget):
         missing_cols = [c for c in used if self._schema[c].n_missing]
         n_missing = sum(self._schema[c].n_missing for c in used)
         lines = [
-            f"<b>{len(frame):,}</b> rows · <b>{len(used)}</b> features "
-            f"({n_num} numeric, {n_cat} categorical)"
+            f"<b>{len(frame):,}</b> row{'s' if len(frame) != 1 else ''} · <b>{len(used)}</b> "
+            f"feature{'s' if len(used) != 1 else ''} ({n_num} numeric, {n_cat} categorical)"
         ]
         if n_missing:
             lines.append(
@@ -384,9 +389,9 @@ class DatasetPanel(QWidget):
             if len(counts) <= 8:
                 # Escaped: class names such as '<=50K' are not tags (the label is rich text).
                 parts = ", ".join(f"{html.escape(str(k))} {v:,}" for k, v in counts.items())
-                lines.append(f"target <b>{html.escape(target)}</b>: {len(counts)} classes ({parts})")
+                lines.append(f"target <b>{html.escape(target)}</b>: {_classes(len(counts))} ({parts})")
             else:
-                lines.append(f"target <b>{html.escape(target)}</b>: {len(counts)} classes")
+                lines.append(f"target <b>{html.escape(target)}</b>: {_classes(len(counts))}")
             if len(counts) < 2:
                 lines.append(
                     "<span style='color:#b3261e'>the target has a single value: "

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from ppml_lab import __version__
 from ppml_lab._resources import EXPERIMENTS_DIR, resource_path
@@ -37,8 +37,10 @@ from ppml_lab.ui.qt_errors import show_message
 from ppml_lab.ui.qt_main_window_files import ExperimentFilesMixin
 from ppml_lab.ui.qt_main_window_layout import MainWindowLayout
 from ppml_lab.ui.qt_main_window_loading import DataLoadingMixin
+from ppml_lab.ui.qt_main_window_present import PresentingMixin
 from ppml_lab.ui.qt_main_window_runs import RunLifecycleMixin
 from ppml_lab.ui.qt_main_window_studies import StudiesMixin
+from ppml_lab.ui.qt_run_readiness import RunReadinessMixin
 from ppml_lab.ui.qt_worker import WorkerThread
 
 CLOSE_TIMEOUT_MS = 5000
@@ -53,14 +55,16 @@ def about_text() -> str:
         "<p>A desktop lab for privacy-preserving machine learning on your own tabular data. "
         f"Patterns in this version: {html.escape(listed.lower())}, each compared with a "
         "plaintext baseline on the same split.</p>"
-        "<p>Shortcuts: Ctrl+O open data · Ctrl+R / F5 run · Ctrl+Shift+R compare all patterns · "
+        "<p>Shortcuts: Ctrl+O open data · Ctrl+R run · F5 presenter mode · "
+        "Ctrl+Shift+R compare all patterns · "
+        "Ctrl+E export the report (PDF) · "
         "Esc cancel · Ctrl+Q quit</p>"
     )
 
 
 class MainWindow(
     MainWindowLayout, DataLoadingMixin, RunLifecycleMixin, StudiesMixin, ExperimentFilesMixin,
-    QMainWindow,
+    RunReadinessMixin, PresentingMixin, QMainWindow,
 ):
     """The PPML Lab main window.
 
@@ -108,6 +112,7 @@ class MainWindow(
         self._build_menus()
         self._init_runs()
         self._init_studies()
+        self._init_presenting()  # View > Presenter mode, Help > Which pattern fits?
 
         self.dataset_panel.source_requested.connect(self._on_dataset_panel_source_requested)
         self.dataset_panel.open_file_requested.connect(self._on_open_data_triggered)
@@ -146,7 +151,7 @@ class MainWindow(
     def shutdown(self, timeout_ms: int = CLOSE_TIMEOUT_MS) -> bool:
         """Cancel every job and wait for the threads to stop; True if they all stopped."""
         stopped = True
-        for job in (self._run_job, self._load_job, self._study_job):
+        for job in (self._run_job, self._load_job, self._study_job, self.report_export.job):
             if job is not None and job.is_running:
                 stopped = job.stop(timeout_ms) and stopped
         return stopped
@@ -180,7 +185,15 @@ class MainWindow(
 
     @Slot()
     def _on_about_triggered(self) -> None:
-        QMessageBox.about(self, "About PPML Lab", about_text())
+        from ppml_lab.ui.qt_about_dialog import show_about_dialog
+
+        show_about_dialog(self, about_text())
+
+    @Slot()
+    def _on_tour_triggered(self) -> None:
+        from ppml_lab.ui.qt_start_tour import start_tour
+
+        start_tour(self, self.settings)
 
     @Slot(QAction)
     def _on_examples_menu_triggered(self, action: QAction) -> None:
@@ -214,12 +227,15 @@ class MainWindow(
         loading = self._job_running(self._load_job)
         running = self._job_running(self._run_job) or self._job_running(self._study_job)
         busy = loading or running
-        self.run_action.setEnabled(not busy and self.table is not None)
+        blocked = "" if busy else self.run_blocked_reason()  # e.g. a target with one class
+        self.run_action.setEnabled(not busy and self.table is not None and not blocked)
         self.cancel_action.setEnabled(busy)
         self.open_data_action.setEnabled(not busy)
         self.open_experiment_action.setEnabled(not busy)
         self.export_results_action.setEnabled(self._last_result is not None and not running)
+        self.export_report_action.setEnabled(self.report_export.available() and not running)
         self.run_button.setEnabled(self.run_action.isEnabled())
+        self._show_run_blocked(blocked)
         self.cancel_button.setEnabled(self.cancel_action.isEnabled())
         self.pattern_panel.setEnabled(not running)
         self.dataset_panel.setEnabled(not running)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -32,11 +33,14 @@ from ppml_lab.ui.qt_compare_view import CompareViewWidget
 from ppml_lab.ui.qt_data_preview import DataPreviewWidget
 from ppml_lab.ui.qt_dataset_panel import DatasetPanel
 from ppml_lab.ui.qt_history_panel import HistoryPanel, history_root
+from ppml_lab.ui.qt_log_pane import RunLogWidget
 from ppml_lab.ui.qt_pattern_panel import PatternPanel
 from ppml_lab.ui.qt_plots import RunPlotsWidget
 from ppml_lab.ui.qt_preprocessing_panel import PreprocessingPanel
+from ppml_lab.ui.qt_report_export import ReportExport
 from ppml_lab.ui.qt_results import ResultsPanel
 from ppml_lab.ui.qt_sweep_view import SweepViewWidget
+from ppml_lab.ui.qt_warning_actions import WarningActions
 
 
 def _scrolling(content: QWidget, parent: QWidget) -> QScrollArea:
@@ -96,6 +100,12 @@ class MainWindowLayout:
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.setup_tabs, 1)
+        self.run_blocked_label = QLabel(self)  # why Run is off (see qt_run_readiness)
+        self.run_blocked_label.setObjectName("runBlockedLabel")
+        self.run_blocked_label.setWordWrap(True)
+        self.run_blocked_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.run_blocked_label.setVisible(False)
+        left_layout.addWidget(self.run_blocked_label)
         left_layout.addLayout(buttons)
         left.setMinimumWidth(380)
 
@@ -111,21 +121,26 @@ class MainWindowLayout:
         run_page.setChildrenCollapsible(False)
         run_page.setSizes([520, 330])
         self.results.setMinimumHeight(150)
+        # A warning asking for public bounds links to their editor (see qt_warning_actions).
+        self.warning_actions = WarningActions(
+            label=self.results.warnings_label, preprocessing_panel=self.preprocessing_panel,
+            parent=self,
+        )
         self.audit_view = AuditViewWidget(self)
         self.view_tabs = QTabWidget(self)
         self.view_tabs.setObjectName("viewTabs")
-        self.view_tabs.addTab(self.preview, "Data preview")
+        self.view_tabs.addTab(self.preview, "Preview")
         self.view_tabs.addTab(run_page, "Training")
-        self.view_tabs.addTab(self.audit_view, "Membership audit")
+        self.view_tabs.addTab(self.audit_view, "Audit")
         self.history_panel = HistoryPanel(
             store=RunStore(history_root(self.settings)), directory=self._last_dir, parent=self
         )
         self.history_panel.setObjectName("historyPanel")
-        self.view_tabs.setTabToolTip(0, "The first rows of the loaded table")
+        self.view_tabs.setTabToolTip(0, "Data preview: the first rows of the loaded table")
         self.view_tabs.setTabToolTip(1, "Live curves of the run and its results")
         self.view_tabs.setTabToolTip(
-            2, "Membership-inference attacks against the trained model, next to what the DP "
-            "guarantee allows (run with 'Membership audit' ticked)"
+            2, "Membership audit: membership-inference attacks against the trained model, next "
+            "to what the DP guarantee allows (run with 'Membership audit' ticked)"
         )
         self.history_panel.reopen_requested.connect(self._on_history_panel_reopen_requested)
         self.history_panel.rerun_requested.connect(self._on_history_panel_rerun_requested)
@@ -135,9 +150,17 @@ class MainWindowLayout:
         self.sweep_view = SweepViewWidget(self)
         self.sweep_view.setObjectName("sweepView")
         self.view_tabs.addTab(self.compare_view, "Compare")
-        self.view_tabs.addTab(self.sweep_view, "Privacy-budget sweep")
+        self.view_tabs.addTab(self.sweep_view, "Budget sweep")
         # History last: the views of the current data first, then everything saved.
         self.view_tabs.addTab(self.history_panel, "History")
+        self.log_view = RunLogWidget(self)
+        self.view_tabs.addTab(self.log_view, "Log")
+        self.view_tabs.setTabToolTip(
+            self.view_tabs.indexOf(self.log_view),
+            "Every message of the current run (what the engine is doing, warnings, errors), "
+            "with the time; copyable",
+        )
+        self.log_view.follow_in_tab(self.view_tabs)
         self.view_tabs.setTabToolTip(
             self.view_tabs.indexOf(self.history_panel),
             "Every run, saved automatically: reopen, re-run, rename, delete, export its "
@@ -150,8 +173,8 @@ class MainWindowLayout:
         )
         self.view_tabs.setTabToolTip(
             self.view_tabs.indexOf(self.sweep_view),
-            "Accuracy against the privacy budget ε over several seeds, with the planner's "
-            "answer (Run > Privacy-budget sweep…)",
+            "Privacy-budget sweep: accuracy against the privacy budget ε over several seeds, "
+            "with the planner's answer (Run > Privacy-budget sweep…)",
         )
 
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -168,6 +191,8 @@ class MainWindowLayout:
         self.state_label.setObjectName("stateLabel")
         self.state_label.setTextFormat(Qt.TextFormat.PlainText)
         self.state_label.setToolTip("What the application is doing")
+        # A long state (a reason Run is off) must not widen the window: it is cut at the edge.
+        self.state_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.elapsed_label = QLabel(self)
         self.elapsed_label.setToolTip("Time since the run started")
         self.run_progress = QProgressBar(self)
@@ -205,13 +230,19 @@ class MainWindowLayout:
         )
         self.export_results_action = action(
             "E&xport results JSON…", "Write the last run's results document (JSON)",
-            ["Ctrl+E"], self._on_export_results_triggered,
+            ["Ctrl+Shift+E"], self._on_export_results_triggered,
+        )
+        self.report_export = ReportExport(self)
+        self.export_report_action = action(
+            "Export &report (PDF)…", "Write a PDF report of the run, comparison or sweep in front "
+            "(for managers, legal and compliance: no raw data)", ["Ctrl+E"],
+            self.report_export.start,
         )
         self.quit_action = action(
             "&Quit", "Quit PPML Lab", [QKeySequence("Ctrl+Q")], self._on_quit_triggered
         )
         self.run_action = action(
-            "&Run", "Train with the chosen pattern and settings", ["Ctrl+R", "F5"],
+            "&Run", "Train with the chosen pattern and settings", ["Ctrl+R"],
             self._on_run_triggered,
         )
         self.cancel_action = action(
@@ -228,7 +259,14 @@ class MainWindowLayout:
             "and seeds (set the grid in the sweep view), with the planner's answer", [],
             self._on_sweep_triggered,
         )
-        self.about_action = action("&About PPML Lab", "About PPML Lab", [], self._on_about_triggered)
+        self.about_action = action(
+            "&About PPML Lab", "The version, and the libraries it is built on with their licences",
+            [], self._on_about_triggered,
+        )
+        self.tour_action = action(
+            "Show the start-&here tour", "Walk through the five steps: data, pattern, run, "
+            "compare, report", [], self._on_tour_triggered,
+        )
         self.run_button.setToolTip(self.run_action.toolTip())
         self.cancel_button.setToolTip(self.cancel_action.toolTip())
         self.run_button.clicked.connect(self.run_action.trigger)
@@ -241,6 +279,7 @@ class MainWindowLayout:
         file_menu.addAction(self.open_data_action)
         file_menu.addAction(self.open_experiment_action)
         file_menu.addAction(self.save_experiment_action)
+        file_menu.addAction(self.export_report_action)
         file_menu.addAction(self.export_results_action)
         self.examples_menu = file_menu.addMenu("Open e&xample")
         self.examples_menu.setToolTipsVisible(True)
@@ -259,4 +298,7 @@ class MainWindowLayout:
         run_menu.addAction(self.compare_action)
         run_menu.addAction(self.sweep_action)
         help_menu = bar.addMenu("&Help")
+        help_menu.setToolTipsVisible(True)
+        help_menu.addAction(self.tour_action)
+        help_menu.addSeparator()
         help_menu.addAction(self.about_action)

@@ -7,7 +7,8 @@ declared type              editor
                            suffix)
 ``float``                  :class:`~ppml_lab.ui.qt_number_fields.ScientificSpinBox` (shows
                            ``1e-05``; steps 1-2-5 when ``log_scale``)
-``choices``                QComboBox
+``choices``                QComboBox showing each choice in words (``choice_labels``), the
+                           value as item data, its key in experiment files in the item tooltip
 ``bool``                   QCheckBox
 ``str``                    an editable QComboBox (suggestions, e.g. the dataset's columns); empty
                            means None
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QLocale, Qt
@@ -59,7 +61,11 @@ def tooltip_for(spec: ParamSpec, locale: QLocale | None = None) -> str:
     """Tooltip text for a parameter: its help, allowed range and unit (and number format)."""
     parts = [spec.help.strip()] if spec.help else []
     allowed = bounds_words(spec, locale)
-    if allowed != "any value":
+    if spec.choices is not None:
+        parts.append("In experiment files: " + "; ".join(
+            f"{spec.choice_text(c)} = {choice_literal(c)}" for c in spec.choices
+        ) + ".")
+    elif allowed != "any value":
         parts.append(f"Allowed: {allowed}{' ' + spec.unit if spec.unit else ''}.")
     if _is_number(spec):
         parts.append(number_format_hint(spec, locale))
@@ -67,6 +73,18 @@ def tooltip_for(spec: ParamSpec, locale: QLocale | None = None) -> str:
         parts.append("Untick 'set' to leave it empty (the engine then chooses).")
     parts.append(f"Key in experiment files: {spec.name}")
     return "\n".join(parts)
+
+
+def choice_literal(value: Any) -> str:
+    """A choice as written in an experiment file: a text in double quotes, a number bare."""
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
+def choice_item_tip(spec: ParamSpec, value: Any) -> str:
+    """The tooltip of one choice in a drop-down: what it does, and its key in experiment files."""
+    key = f"In experiment files: {spec.name} = {choice_literal(value)}"
+    what = spec.choice_tip(value)
+    return f"{what}\n\n{key}" if what else key
 
 
 def _suggested_value(spec: ParamSpec, box: QSpinBox | QDoubleSpinBox) -> float:
@@ -134,9 +152,17 @@ class ParamFieldEditor:
             text.setMinimumContentsLength(8)
             return text
         if spec.choices is not None:
+            # The choices in words; the value (what is saved) is the item's data, and its key in
+            # experiment files is in the item's tooltip.
             combo = QComboBox(parent)
             for choice in spec.choices:
-                combo.addItem(str(choice), choice)
+                combo.addItem(spec.choice_text(choice), choice)
+                combo.setItemData(
+                    combo.count() - 1, choice_item_tip(spec, choice), Qt.ItemDataRole.ToolTipRole
+                )
+            # The box is as wide as its longest choice, never cut: in a narrow pane the form puts
+            # the label above it (see qt_param_form); the list it opens is as wide as the words.
+            combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + 8)
             return combo
         if spec.type is bool:
             return QCheckBox(parent)
@@ -325,7 +351,9 @@ class ParamFieldEditor:
             if value in texts:
                 e.setItemText(i, texts[value])
             if value in tips:
-                e.setItemData(i, tips[value], Qt.ItemDataRole.ToolTipRole)
+                key = choice_item_tip(replace(self.spec, choice_help=()), value)
+                e.setItemData(i, f"{tips[value]}\n\n{key}", Qt.ItemDataRole.ToolTipRole)
+        e.view().setMinimumWidth(e.view().sizeHintForColumn(0) + 8)
 
     def set_suggestions(self, items: Sequence[str], tips: Sequence[str] = ()) -> None:
         """Offer ``items`` in a text field's drop-down list, keeping the text typed."""

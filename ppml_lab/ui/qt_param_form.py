@@ -294,7 +294,9 @@ class ParamFormWidget(QWidget):
 def _style_form(form: QFormLayout) -> None:
     form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
     form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+    # A long label ("Deterministic noise (NOT private)") goes above its field when the setup
+    # pane is narrow (a 1024-px window) instead of pushing the fields out of view.
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
     form.setHorizontalSpacing(10)
     form.setVerticalSpacing(6)
 

@@ -14,31 +14,28 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-import pandas as pd
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QGroupBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ppml_lab.data import ColumnInfo
 from ppml_lab.engines.contract import FormHints
 from ppml_lab.experiments.config import PUBLIC_BOUNDS, DatasetConfig
+from ppml_lab.lazy import LazyModule
 from ppml_lab.params import ParamError
 from ppml_lab.ui.qt_param_form import ParamFormWidget
 from ppml_lab.ui.qt_public_ranges import PublicRangesWidget
 
-#: The scaling choices in words (the values in experiment files stay "standard", ...).
-SCALING_TEXTS = {
-    "standard": "Standardise (mean and spread of the data)",
-    PUBLIC_BOUNDS: "Public bounds (nothing read from the data)",
-    "none": "None (numbers as they are)",
-}
-SCALING_TIPS = {
-    "standard": "Subtract the mean and divide by the standard deviation of the training rows. "
-    "These statistics come from the private rows; a privacy budget does not count them.",
-    PUBLIC_BOUNDS: "Clip every numeric column to a public range you give below and map it to "
-    "[-1, 1]; text columns use public category lists. Nothing is learnt from the data before "
-    "training, so a privacy guarantee covers the whole pipeline.",
-    "none": "Use the numbers as they are (only for columns already on similar scales).",
-}
+# pandas takes about 0.5 s to import: imported on first use, after the window is shown.
+pd = LazyModule("pandas")
 
 
 def _scaling_hints(values: Mapping[str, Any]) -> FormHints:
@@ -69,7 +66,6 @@ class PreprocessingPanel(QGroupBox):
             "section of experiment files"
         )
         self.form = ParamFormWidget(DatasetConfig, self, where="Data: ", hints=_scaling_hints)
-        self.form.set_choice_texts("scaling", SCALING_TEXTS, SCALING_TIPS)
         self.ranges = PublicRangesWidget(self)
         self.kept_label = QLabel(self)
         self.kept_label.setObjectName("hintLabel")
@@ -90,6 +86,30 @@ class PreprocessingPanel(QGroupBox):
     def uses_public_bounds(self) -> bool:
         """Whether the scaling chosen is "bounds" (public ranges and categories apply)."""
         return self.form.raw_values().get("scaling") == PUBLIC_BOUNDS
+
+    def show_public_ranges(self) -> None:
+        """Choose scaling by public bounds, bring this box into view and put the cursor in the
+        public-ranges table (on the first numeric column without a range).
+
+        What a warning's "Give public bounds…" link does: the tab holding this box is selected
+        and its scroll area scrolled, whatever the window's layout.
+        """
+        combo = self.form.editor("scaling")
+        combo.setCurrentIndex(combo.findData(PUBLIC_BOUNDS))  # the form's changed() follows
+        self._show_ranges()
+        child: QWidget = self
+        parent = child.parentWidget()
+        while parent is not None:
+            tabs = parent.parentWidget()
+            if isinstance(parent, QStackedWidget) and isinstance(tabs, QTabWidget):
+                tabs.setCurrentWidget(child)
+            child, parent = parent, parent.parentWidget()
+        widget: QWidget | None = self.parentWidget()
+        while widget is not None and not isinstance(widget, QScrollArea):
+            widget = widget.parentWidget()
+        if widget is not None:
+            widget.ensureWidgetVisible(self.ranges)
+        self.ranges.focus_first_missing()
 
     def set_columns(self, columns: Sequence[ColumnInfo], frame: pd.DataFrame | None = None) -> None:
         """The feature columns in use (and the table, to fill ranges from on request)."""
@@ -181,4 +201,4 @@ class PreprocessingPanel(QGroupBox):
         self.changed.emit()
 
 
-__all__ = ["SCALING_TEXTS", "PreprocessingPanel"]
+__all__ = ["PreprocessingPanel"]

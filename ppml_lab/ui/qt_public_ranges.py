@@ -18,7 +18,6 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pandas as pd
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -32,7 +31,11 @@ from PySide6.QtWidgets import (
 )
 
 from ppml_lab.data import ColumnInfo
+from ppml_lab.lazy import LazyModule
 from ppml_lab.ui.qt_number_fields import SEPARATOR, format_number, read_number
+
+# pandas takes about 0.5 s to import: imported on first use, after the window is shown.
+pd = LazyModule("pandas")
 
 #: Table columns.
 COLUMN, LOW, HIGH, CATEGORIES = range(4)
@@ -177,6 +180,21 @@ class PublicRangesWidget(QWidget):
         """Type the categories of text ``column`` (a list, or the comma-separated text)."""
         text = levels if isinstance(levels, str) else ", ".join(levels)
         self.table.item(self._row_of(column), CATEGORIES).setText(text)
+
+    def focus_first_missing(self) -> None:
+        """Put the cursor in the table: the lowest value of the first numeric column without a
+        range (else the first editable cell), ready to type.
+        """
+        missing = self.missing()
+        rows = [self._row_of(missing[0])] if missing else range(len(self._columns))
+        for row in rows:
+            col = LOW if self._columns[row].kind == "numeric" else CATEGORIES
+            item = self.table.item(row, col)
+            if item is not None and item.flags() & Qt.ItemFlag.ItemIsEditable:
+                self.table.setCurrentCell(row, col)
+                self.table.scrollToItem(item)
+                break
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def cell(self, column: str, which: int) -> QTableWidgetItem:
         """The cell of ``column``'s row in table column ``which`` (:data:`LOW`, ...)."""

@@ -378,8 +378,9 @@ class ResultsPanel(QWidget):
         if data is not None:
             lines.append(
                 f"<span style='color:#666'>{html.escape(data.name)}: {data.n_train:,} training rows, "
-                f"{len(data.y_test):,} test rows, {data.n_features} features, "
-                f"{data.n_classes} classes · wall time (incl. preparation) "
+                f"{len(data.y_test):,} test rows, {data.n_features} "
+                f"feature{'s' if data.n_features != 1 else ''}, {data.n_classes} "
+                f"class{'es' if data.n_classes != 1 else ''} · wall time (incl. preparation) "
                 f"{format_quantity(result.wall_seconds, 's')}</span>"
             )
         self.summary_label.setText("<br>".join(lines))

@@ -291,6 +291,10 @@ class SweepViewWidget(QWidget):
         self.audit_check.setEnabled(can_audit)
         if not self.points and reason:
             self.header.setText(f"<span style='color:#666'>{html.escape(reason)}</span>")
+            self._reason_shown = True
+        elif not self.points and getattr(self, "_reason_shown", False):
+            self._reason_shown = False  # the reason is gone (e.g. a run ended): say what to do
+            self.clear()
 
     def set_running(self, running: bool) -> None:
         self.cancel_button.setEnabled(running)

@@ -105,17 +105,23 @@ def test_client_column_offers_the_dataset_columns_and_is_required(window, qtbot,
 def test_dataset_and_settings_that_do_not_fit_give_messages(window, qtbot, messages) -> None:
     load(window, qtbot, "builtin:wine")  # 142 training rows
     panel = window.pattern_panel
-    # delta >= 1/N is refused by the engine with an explanation.
+    # delta >= 1/N is refused by the engine with an explanation, before anything runs: Run is
+    # off, and says why under the button, in its tooltip and in the status bar.
     panel.set_pattern("dp", {"mechanism": "dp-sgd", "epsilon": 1.0, "delta": 0.05})
-    assert run_to_end(window, qtbot, timeout=60_000) is None
+    assert not window.run_button.isEnabled() and not window.run_action.isEnabled()
+    reason = window.run_blocked_label.text()
+    assert "delta" in reason and "1/142" in reason and not window.run_blocked_label.isHidden()
+    assert "1/142" in window.run_button.toolTip()
+    assert window.state.startswith("Cannot run: ") and "1/142" in window.state
+    assert window.start_run() is False
     title, text = messages.boxes[-1]
-    assert title == "Cannot run this experiment" and "delta" in text and "1/142" in text
-    assert window.state.startswith("Stopped")
-    assert "could not go ahead" in window.results.summary_label.text()
+    assert title == "Cannot run" and "delta" in text and "1/142" in text
     assert "Traceback" not in text
     # The window stays usable: a sensible delta runs.
     panel.pattern_form.set_values({"delta": None})
     panel.model_form.set_values({"epochs": 3})
+    assert window.run_button.isEnabled() and window.run_blocked_label.isHidden()
+    assert not window.state.startswith("Cannot run")
     messages.boxes.clear()
     result = run_to_end(window, qtbot, timeout=60_000)
     assert result is not None and result.status == "completed"

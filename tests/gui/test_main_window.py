@@ -117,20 +117,30 @@ def _write_csv(path: Path, rows: list[str]) -> Path:
     return path
 
 
-def test_single_class_target_is_reported_when_running(window, qtbot, messages, tmp_path: Path) -> None:
-    rows = ["age,income,label"] + [f"{20 + i},{1000 + 10 * i},yes" for i in range(40)]
+def test_single_class_target_disables_run_with_the_reason(window, qtbot, messages, tmp_path: Path) -> None:
+    rows = ["age,income,group,label"]
+    rows += [f"{20 + i % 7},{1000 + 10 * (i % 5)},{'ab'[i % 2]},yes" for i in range(40)]
     path = _write_csv(tmp_path / "one_class.csv", rows)
     load(window, qtbot, str(path))
     assert window.dataset_panel.target() == "label"  # the last column by default
-    assert "single value" in window.dataset_panel.summary_label.text()
-    result = run_to_end(window, qtbot)
-    assert result is None
+    summary = window.dataset_panel.summary_label.text()
+    assert "single value" in summary and "1 class " in summary and "1 classes" not in summary
+    # Run is off, and says why: under the button, in its tooltip, in the status bar.
+    assert not window.run_button.isEnabled() and not window.run_action.isEnabled()
+    assert "only one value" in window.run_blocked_label.text()
+    assert "only one value" in window.run_button.toolTip()
+    assert window.state.startswith("Cannot run: ") and "'label'" in window.state
+    assert window.start_run() is False  # Ctrl+R cannot start it either
     assert len(messages) == 1
     title, text = messages.boxes[0]
-    assert title == "Cannot run this experiment"
+    assert title == "Cannot run"
     assert "only one value" in text and "label" in text
-    assert window.state.startswith("Stopped")
     assert live_threads() == []
+    # A target with two values: Run is on again and the reason is gone.
+    combo = window.dataset_panel.target_combo
+    combo.setCurrentIndex(combo.findData("group"))
+    assert window.run_button.isEnabled() and window.run_blocked_label.isHidden()
+    assert not window.state.startswith("Cannot run")
 
 
 def test_a_few_texts_in_a_numeric_column_are_missing_values(window, qtbot, messages, tmp_path: Path) -> None:
@@ -315,7 +325,8 @@ def test_open_data_menu_uses_the_file_dialog_and_remembers(qtbot, settings, mess
 
 def test_shortcuts_and_tooltips(window) -> None:
     keys = {a.text(): [s.toString() for s in a.shortcuts()] for a in window.actions()}
-    assert "Ctrl+R" in keys["&Run"] and "F5" in keys["&Run"]
+    assert keys["&Run"] == ["Ctrl+R"]
+    assert keys["&Presenter mode…"] == ["F5"]  # F5 starts a presentation, as in slide software
     assert keys["&Cancel"] == ["Esc"]
     assert keys["&Quit"] == ["Ctrl+Q"]
     assert keys["&Open data…"] == ["Ctrl+O"]

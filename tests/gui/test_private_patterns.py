@@ -60,9 +60,13 @@ def test_federated_run_draws_rounds_and_the_split(window, qtbot, messages) -> No
 def test_more_clients_than_rows_is_a_message_not_a_crash(window, qtbot, messages) -> None:
     load(window, qtbot, "builtin:wine")  # 142 training rows
     window.pattern_panel.set_pattern("federated", {"clients": 500, "rounds": 2})
-    run_to_end(window, qtbot, timeout=60_000)
-    assert window.state.startswith("Stopped")
+    # Refused before anything runs: Run is off, with the engine's reason.
+    assert not window.run_action.isEnabled()
+    assert "at most 142 clients" in window.run_blocked_label.text()
+    assert window.state.startswith("Cannot run: ")
+    assert window.start_run() is False
     assert any("at most 142 clients" in t for t in messages.texts)
+    window.pattern_panel.pattern_form.set_values({"clients": 10})
     assert not window.is_busy and window.run_action.isEnabled()
 
 

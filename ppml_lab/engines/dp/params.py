@@ -21,6 +21,19 @@ class DPParams:
         "dp-sgd",
         label="Mechanism",
         choices=("dp-sgd", "objective", "local"),
+        choice_labels={
+            "dp-sgd": "DP-SGD (noisy training)",
+            "objective": "Objective perturbation (one noisy fit)",
+            "local": "Local DP (each record randomised)",
+        },
+        choice_help={
+            "dp-sgd": "Central DP: gradient descent where each example's gradient is clipped and "
+            "Gaussian noise is added to every step.",
+            "objective": "Central DP: diffprivlib's logistic regression with noise added to the "
+            "objective it minimises; fitted in one go.",
+            "local": "Local DP: every record is randomised by its owner before it is shared, so "
+            "nobody, not even the trainer, sees the true values. Costs much more accuracy.",
+        },
         help="dp-sgd: noisy, clipped gradient descent (central DP). objective: diffprivlib's "
         "objective-perturbation logistic regression (central DP). local: every record is "
         "randomised by its owner before it is shared (local DP).",
@@ -70,6 +83,14 @@ class DPParams:
         "pld",
         label="Accountant",
         choices=("pld", "rdp"),
+        choice_labels={
+            "pld": "Tight (PLD)",
+            "rdp": "Slightly looser (RDP)",
+        },
+        choice_help={
+            "pld": "Privacy loss distributions: the tightest epsilon, a little slower to compute.",
+            "rdp": "Rényi differential privacy: a slightly larger (looser) epsilon, fast.",
+        },
         help="How epsilon is computed (Google's dp-accounting): PLD is tight; RDP is a slightly "
         "looser upper bound.",
         advanced=True,

@@ -45,7 +45,8 @@ def check(data: PreparedData, model: ModelParams, params: HEParams) -> None:
     if params.mode == "training" and data.n_classes != 2:
         raise ValueError(
             f"the encrypted training trains a two-class logistic model; this target has "
-            f"{data.n_classes} classes. Choose a yes/no target."
+            f"{data.n_classes} class{'es' if data.n_classes != 1 else ''}. Choose a yes/no "
+            "target."
         )
     if params.mode == "scoring" and model.kind != "logistic":
         raise ValueError(

@@ -16,6 +16,19 @@ class HEParams:
 
     mode: str = param(
         "scoring", label="Mode", choices=MODES,
+        choice_labels={
+            "scoring": "Encrypted scoring (predictions)",
+            "training": "Encrypted training",
+            "aggregation": "Encrypted sum of client updates",
+        },
+        choice_help={
+            "scoring": "The data owner encrypts the test records; the server scores the "
+            "ciphertexts with its own model; only the owner decrypts the scores.",
+            "training": "The owner encrypts its rows and labels; the server trains a logistic "
+            "model without reading them; only the key holder sees the model.",
+            "aggregation": "Federated learning where clients encrypt their updates and the server "
+            "adds ciphertexts; only the key holder decrypts the sum.",
+        },
         help="scoring: the data owner encrypts the test records, the server applies its own "
         "(plaintext) model to the ciphertexts, and only the owner decrypts the scores. "
         "training: the owner encrypts its training rows and labels, the server trains a "
@@ -25,6 +38,14 @@ class HEParams:
     )
     preset: str = param(
         "auto", label="Encryption parameters", choices=("auto", *PRESETS),
+        choice_labels={
+            "auto": "Automatic (made for the mode)",
+            **{name: name[:1].upper() + name[1:] for name in PRESETS},
+        },
+        choice_help={
+            "auto": "The preset made for the mode: fast scoring, training depth 4, aggregation.",
+            **{name: f"Allows {p.allows}." for name, p in PRESETS.items()},
+        },
         help="A named set of CKKS parameters (ring size N, the primes of the modulus, the "
         "scale), named by what it allows. 'depth' is how many multiplications in a row it "
         "supports before the key holder must refresh. auto: the one made for the mode (fast "
@@ -58,6 +79,7 @@ class HEParams:
     )
     poly_modulus_degree: int | None = param(
         None, label="Ring size N", choices=tuple(MAX_MODULUS_BITS),
+        choice_labels={n: f"{n:,} (holds {n // 2:,} numbers)" for n in MAX_MODULUS_BITS},
         help="CKKS's polynomial modulus degree: a ciphertext holds N/2 numbers (N with two per "
         "complex slot). Larger N allows a larger modulus at the same security, and costs more. "
         "Empty: the preset's.",

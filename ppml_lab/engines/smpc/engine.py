@@ -52,7 +52,8 @@ def check(data: PreparedData, params: SMPCParams) -> None:
     if data.n_classes != 2:
         raise ValueError(
             f"the secure protocols train a two-class logistic model; this target has "
-            f"{data.n_classes} classes. Choose a yes/no target."
+            f"{data.n_classes} class{'es' if data.n_classes != 1 else ''}. Choose a yes/no "
+            "target."
         )
     if params.split == "rows" and data.n_train < 2 * params.parties:
         raise ValueError(

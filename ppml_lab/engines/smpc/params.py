@@ -29,12 +29,29 @@ class SMPCParams:
     )
     split: str = param(
         "rows", label="Data split", choices=("rows", "columns"),
+        choice_labels={
+            "rows": "By people (rows)",
+            "columns": "By attributes (columns)",
+        },
         help="rows: each party holds some of the people (like hospitals); columns: each party "
         "holds some attributes of the same people (like a bank and an insurer), and party 1 "
         "also holds the labels.",
     )
     protocol: str = param(
         "training", label="Protocol", choices=("training", "aggregation", "scoring"),
+        choice_labels={
+            "training": "Secure training",
+            "aggregation": "Secure sum of local updates",
+            "scoring": "Secure scoring (predictions)",
+        },
+        choice_help={
+            "training": "Gradient descent on the secret-shared data; only the final model is "
+            "revealed.",
+            "aggregation": "Each party trains on its own rows; only the sum of the updates is "
+            "computed securely, and the model is revealed after every round.",
+            "scoring": "A secret model scores secret records; only each record's owner sees its "
+            "scores.",
+        },
         help="training: gradient descent on the secret-shared data, only the final model is "
         "revealed. aggregation: each party trains on its own rows and only the sum of the updates "
         "is computed securely; the model is revealed after every round. scoring: a secret model "
@@ -53,6 +70,17 @@ class SMPCParams:
     )
     sigmoid: str = param(
         "poly3", label="Sigmoid approximation", choices=("poly3", "poly3_narrow", "piecewise"),
+        choice_labels={
+            "poly3": "Cubic, wide range (fast)",
+            "poly3_narrow": "Cubic, narrow range (more exact)",
+            "piecewise": "Three straight pieces (slow)",
+        },
+        choice_help={
+            "poly3": "1/2 + 0.15012 z - 0.0015930 z^3: largest error 0.114 on [-8, 8].",
+            "poly3_narrow": "A cubic fitted on [-4, 4]: largest error 0.023 there.",
+            "piecewise": "0, 1/2 + z/4, 1: largest error 0.119 everywhere; needs secure "
+            "comparisons, about 45 times slower.",
+        },
         help="How the secure training replaces the sigmoid, which cannot be computed exactly on "
         "secret numbers. poly3: 1/2 + 0.15012 z - 0.0015930 z^3, largest error 0.114 on "
         "[-8, 8] (fast). poly3_narrow: a cubic fitted on [-4, 4], largest error 0.023 there. "
