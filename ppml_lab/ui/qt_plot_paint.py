@@ -143,10 +143,20 @@ class Series:
         self.dirty = False
 
 
+#: The narrowest a plot may get before fewer plots go in a row (its title and legend still fit).
+PLOT_MIN_WIDTH = 270
+
+
+def plots_per_row(width: int) -> int:
+    """How many plots fit side by side in ``width`` pixels: 3, 2 or 1."""
+    return 3 if width >= 3 * PLOT_MIN_WIDTH else (2 if width >= 2 * PLOT_MIN_WIDTH else 1)
+
+
 def pack_in_rows(grid: QGridLayout, shown: list[QWidget], hidden: list[QWidget],
-                 placed: list[QWidget]) -> list[QWidget]:
-    """Place ``shown`` in ``grid`` (6 columns) in rows of at most three, hide ``hidden``; return
-    what is placed now. Nothing moves when ``shown`` is what is ``placed`` already.
+                 placed: list[QWidget], max_per_row: int = 3) -> list[QWidget]:
+    """Place ``shown`` in ``grid`` (6 columns) in rows of at most ``max_per_row`` (1 to 3), hide
+    ``hidden``; return what is placed now. Nothing moves when ``shown`` is what is ``placed``
+    already.
     """
     if shown == placed:
         return placed
@@ -156,7 +166,7 @@ def pack_in_rows(grid: QGridLayout, shown: list[QWidget], hidden: list[QWidget],
         grid.setRowStretch(row, 0)
     n = len(shown)
     # 2 -> [2], 3 -> [3], 4 -> [2, 2], 5 -> [3, 2], 6 -> [3, 3], 7 -> [3, 2, 2], ...
-    rows = -(-n // 3)
+    rows = -(-n // max(1, min(3, max_per_row)))
     per_row = [n // rows + (1 if r < n % rows else 0) for r in range(rows)]
     index = 0
     for row, count in enumerate(per_row):

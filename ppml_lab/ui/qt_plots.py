@@ -7,8 +7,8 @@ curve that changed, never one per event, one plot per call (the one waiting long
 often than the paint budget allows (:mod:`~ppml_lab.ui.qt_plot_paint`); a plot that appears
 mid-run is built one per call too. Curves are created once (the first time a metric appears) and
 emptied, not removed, when a new run starts. Plots other than loss and accuracy appear when the
-current run gives them data (or stay from the last run of the same pattern), and the plots are
-packed in rows of at most three so that none gets too narrow or too flat.
+current run gives them data (or stay from the last run of the same pattern); rows hold at most
+three plots, fewer when the view is narrow, so that none gets too narrow or too flat.
 
 How they read (the rules are in :mod:`~ppml_lab.ui.qt_plot_style`):
 
@@ -19,12 +19,9 @@ How they read (the rules are in :mod:`~ppml_lab.ui.qt_plot_style`):
   it fits the curves and the baseline and stays inside 0-100%. Loss and other metrics fit their
   data, at least :data:`MIN_RELATIVE_SPAN` of their size high.
 * ε spent and data sent are cumulative: their axes start at 0 (the ε axis reaches the target).
-* The step axes span the planned steps while running; after a cancel
-  :meth:`RunPlotsWidget.fit_finished_steps` fits them to the steps that finished.
-* Further metrics (not a loss, an accuracy, ε or bytes) get plots named from their labels:
-  metrics with the same unit whose names start with the same word share one ("updates received"
-  and "updates dropped" make "Updates per round", entries "received" and "dropped"),
-  any other has its own, titled with its name; a metric in bytes goes on the data-sent plot.
+* Step axes span the planned steps; after a cancel they fit the finished ones.
+* Further metrics get plots named from their labels: same unit and first word share one
+  ("updates received"/"dropped" make "Updates per round"); bytes go on the data-sent plot.
 * Each plot has a button to save it (PNG, SVG) or copy it (:mod:`~ppml_lab.ui.qt_plot_export`).
 """
 
@@ -38,6 +35,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Slot
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from ppml_lab.engines.contract import COMMON_LABELS, Label
@@ -45,7 +43,7 @@ from ppml_lab.engines.events import REFERENCE_ACCURACY  # drawn as the dashed ba
 from ppml_lab.experiments.history import Point, RunState
 from ppml_lab.ui.qt_partition_chart import PartitionChartWidget
 from ppml_lab.ui.qt_plot_export import PlotExportButton
-from ppml_lab.ui.qt_plot_paint import PaintPacer, Series, pack_in_rows
+from ppml_lab.ui.qt_plot_paint import PaintPacer, Series, pack_in_rows, plots_per_row
 from ppml_lab.ui.qt_plot_style import (
     EPSILON_COLOR,
     MIN_ACCURACY_SPAN,
@@ -147,6 +145,7 @@ class RunPlotsWidget(QWidget):
         for col in range(6):
             layout.setColumnStretch(col, 1)
         self._placed: list[QWidget] = []
+        self._per_row = 3  # plots side by side (fewer when narrow: resizeEvent)
         self._apply_visibility()
 
     # -- data --------------------------------------------------------------------------------
@@ -501,6 +500,14 @@ class RunPlotsWidget(QWidget):
                 keys.append(key)
         return keys
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (fewer plots a row if narrow)
+        super().resizeEvent(event)
+        per_row = plots_per_row(event.size().width())
+        if per_row != self._per_row:
+            self._per_row = per_row
+            self._placed = []  # pack again
+            self._apply_visibility()
+
     def _apply_visibility(self) -> None:
         """Pack the plots that have something to show into rows of at most three."""
         widgets: dict[str, QWidget] = {
@@ -510,4 +517,4 @@ class RunPlotsWidget(QWidget):
         keys = self._shown_keys()
         shown: list[QWidget] = [self.loss_plot, self.accuracy_plot] + [widgets[k] for k in keys]
         hidden = [w for k, w in widgets.items() if k not in keys]
-        self._placed = pack_in_rows(self._grid, shown, hidden, self._placed)
+        self._placed = pack_in_rows(self._grid, shown, hidden, self._placed, self._per_row)

@@ -327,3 +327,25 @@ def test_copy_puts_the_plot_on_the_clipboard(plots, qtbot) -> None:  # noqa: ANN
     plots.partition_chart.export_button.copy_action.trigger()
     image = clipboard.image()
     assert not image.isNull() and image.width() > 200 and image.height() > 100
+
+
+def test_a_narrow_view_puts_fewer_plots_in_a_row_so_none_is_cut(qtbot) -> None:  # noqa: ANN001
+    plots = RunPlotsWidget()
+    qtbot.addWidget(plots)
+    plots.resize(1400, 700)
+    plots.show()
+    # loss, accuracy and ε: three plots
+    plots.add_events([e for e in _busy_run(3) if isinstance(e, BudgetSpent) or (
+        isinstance(e, Metric) and e.name.endswith(("_loss", "_accuracy")))])
+    plots.draw_now()
+
+    def rows() -> int:
+        return len({w.geometry().top() for w in plots.shown_plots()})
+
+    qtbot.waitUntil(lambda: len(plots.shown_plots()) >= 3 and rows() == 1)
+    plots.resize(580, 700)  # the Training view of a 1024-pixel window
+    qtbot.waitUntil(lambda: rows() == 2)
+    for widget in plots.shown_plots():
+        assert widget.geometry().right() <= plots.width()  # nothing sticks out of the view
+    plots.resize(1400, 700)
+    qtbot.waitUntil(lambda: rows() == 1)
