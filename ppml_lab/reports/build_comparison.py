@@ -328,8 +328,29 @@ def build_comparison_report(doc: Mapping[str, Any], *, data_preview: bool = Fals
     report.sections.append(glossary_section(report.text()))
     extra = [("Design", plain((doc.get("design") or {}).get("note") or ""))]
     report.sections.append(Section(title="Methodology", blocks=methodology_blocks(
-        doc, extra=extra, runs=runs)))
+        doc, extra=extra, runs=runs) + advisor_blocks()))
     if data_preview:
         report.sections.append(data_preview_section(doc))
     return report
+
+
+def advisor_blocks() -> list[Block]:
+    """The pattern advisor's rules in words (Help > Which pattern fits? in the window), from its
+    data file, so a reader can see how the lab turns a situation into a recommendation.
+    """
+    from ppml_lab.experiments.advisor import rules_outline
+
+    o = rules_outline()
+    rules = tuple((f"If {'; '.join(r['if'])}" + (f", unless {'; '.join(r['unless'])}"
+                   if r["unless"] else "") + ": ", f"{r['then']}. {r['because']}")
+                  for r in o["rules"])
+    cautions = tuple((f"If {'; '.join(c['if'])}: ", f"{', '.join(c['techniques'])}: {c['says']}")
+                     for c in o["cautions"])
+    return [
+        Paragraph("How the lab's pattern advisor chooses", style="h3"),
+        Paragraph(plain(o["notice"]) + " " + plain(o["ranking"]), style="small"),
+        Bullets(rules, style="small"),
+        Paragraph("Cautions", style="h3"),
+        Bullets(cautions, style="small"),
+    ]
 

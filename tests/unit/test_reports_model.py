@@ -188,6 +188,18 @@ def test_a_comparison_report_has_a_line_per_pattern_and_a_verdict(comparison) ->
     assert len(report.charts()[0].bars) == len(comparison["rows"])
 
 
+def test_a_comparison_report_prints_the_advisor_rules_from_their_data_file(comparison) -> None:
+    from ppml_lab.experiments.advisor import rules_outline
+
+    text = words(build_report(comparison))
+    assert "How the lab's pattern advisor chooses" in text
+    outline = rules_outline()
+    for rule in outline["rules"]:
+        assert rule["because"] in text
+    for caution in outline["cautions"]:
+        assert caution["says"] in text
+
+
 @pytest.fixture(scope="module")
 def sweep() -> dict:
     name = next(n for n in registry.engine_names() if registry.get_engine(n).sweepable)
