@@ -180,14 +180,14 @@ class RunTableWidget(QTableWidget):
         if run.kind != RUN and run.accuracy_range:
             low, high = run.accuracy_range
             what = "the private points" if run.kind == SWEEP else "the patterns"
-            cell(ACCURACY, f"{low:.3f}–{high:.3f}", f"Test accuracy over {what}, lowest to "
+            cell(ACCURACY, f"{100 * low:.1f}–{100 * high:.1f}%", f"Test accuracy over {what}, lowest to "
                  "highest", align_right=True)
         elif run.test_accuracy is not None:
-            tip = (f"Plaintext baseline on the same split: {run.baseline_accuracy:.4f}"
+            tip = (f"Plaintext baseline on the same split: {100 * run.baseline_accuracy:.1f}%"
                    if run.baseline_accuracy is not None else "")
             if run.status != COMPLETED:
                 tip = "The last test accuracy recorded. " + tip
-            cell(ACCURACY, f"{run.test_accuracy:.4f}", tip, align_right=True)
+            cell(ACCURACY, f"{100 * run.test_accuracy:.1f}%", tip, align_right=True)
         else:
             cell(ACCURACY, "—", "No test accuracy recorded", align_right=True)
         if run.kind == SWEEP and run.epsilon_range:

@@ -55,7 +55,7 @@ def test_a_run_appears_in_the_history_and_reopens_with_its_settings(window, qtbo
     assert (entry.name, entry.status, entry.steps_done) == ("Wine without alcohol", "completed", 3)
     assert _cells(panel, NAME) == ["Wine without alcohol"]
     assert _cells(panel, STATUS) == ["completed"]
-    assert _cells(panel, ACCURACY) == [f"{result.engine_result.final['test_accuracy']:.4f}"]
+    assert _cells(panel, ACCURACY) == [f"{100 * result.engine_result.final['test_accuracy']:.1f}%"]
     assert _cells(panel, EPSILON) == ["—"]  # the plaintext baseline has no budget
     assert panel.table.item(0, 1).text() == "Plaintext baseline"  # the registry's label
     assert panel.store.document(entry.id)["final"] == json.loads(
