@@ -17,8 +17,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -104,13 +104,17 @@ class RunLogWidget(QWidget):
         for col, tip in tips.items():
             self.table.horizontalHeaderItem(col).setToolTip(tip)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(TIME, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(LEVEL, QHeaderView.ResizeMode.ResizeToContents)
+        # Fixed widths and row heights measured once per new row: resizing to contents would
+        # measure every row again for each message (10 ms and growing during a federated run).
+        metrics = self.table.fontMetrics()
+        for col, widest in ((TIME, "00:00:00"), (LEVEL, max((w for w, _ in _LEVELS.values()),
+                                                            key=metrics.horizontalAdvance))):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+            self.table.setColumnWidth(col, metrics.horizontalAdvance(widest) + 24)
         header.setSectionResizeMode(MESSAGE, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         # Long messages wrap inside their row instead of running off to the right.
         self.table.setWordWrap(True)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -191,11 +195,18 @@ class RunLogWidget(QWidget):
         for col, item in ((TIME, stamp), (LEVEL, level_item), (MESSAGE, message_item)):
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             self.table.setItem(row, col, item)
+        self.table.resizeRowToContents(row)
 
     def _after_adding(self) -> None:
         self.copy_button.setEnabled(True)
         self.table.scrollToBottom()
         self.count_changed.emit(self.table.rowCount())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        """The messages wrap anew at the new width: measure every row once, after the layout."""
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            QTimer.singleShot(0, self.table, self.table.resizeRowsToContents)
 
     @Slot(int)
     def _on_count_changed(self, count: int) -> None:

@@ -179,3 +179,18 @@ def test_the_selected_tab_is_marked_and_every_tab_fits_at_1024(window, qtbot, me
         assert needed <= tabs.width(), (tabs.objectName(), needed, tabs.width())
         for i in range(bar.count()):
             assert bar.tabRect(i).right() <= bar.width()  # no tab is scrolled out of view
+
+
+def test_log_rows_fit_their_wrapped_message_without_measuring_every_row_again(qtbot) -> None:  # noqa: ANN001
+    from ppml_lab.ui.qt_log_pane import RunLogWidget
+
+    pane = RunLogWidget()
+    qtbot.addWidget(pane)
+    pane.resize(420, 400)
+    pane.show()
+    pane.add_message("short")
+    pane.add_message("a long message that has to wrap over several lines " * 6, "warning")
+    short, long = pane.table.rowHeight(0), pane.table.rowHeight(1)
+    assert long > 2 * short  # the long one wrapped, and its row grew to show it
+    pane.resize(1400, 400)  # wider: the long message needs fewer lines
+    qtbot.waitUntil(lambda: pane.table.rowHeight(1) < long)
