@@ -95,6 +95,21 @@ def rows_per_party(summary: dict, method: str) -> dict:
     }
 
 
+def client_dp_privacy(params: FederatedParams, *, sigma: float, sample_rate: float, delta: float,
+                      n_clients: int) -> dict:
+    """The results' ``privacy`` section of a client-level DP (DP-FedAvg) run before its first
+    round (``epsilon`` is filled in as rounds are accounted); the same on either backend.
+    """
+    return {
+        "mechanism": "dp-fedavg", "epsilon": 0.0, "delta": delta, "accountant": "pld",
+        "noise_multiplier": sigma, "sample_rate": sample_rate, "steps": params.rounds,
+        "clients": n_clients, "clip_norm": params.update_clip,
+        "target_epsilon": params.epsilon, "calibrated": True,
+        "guarantee": "client-level (epsilon, delta)-DP of the global model",
+        "noise_source": noise_source(params.deterministic_noise),
+    }
+
+
 def make_transport(params: FederatedParams) -> Transport:
     if params.secure_aggregation:
         from ppml_lab.engines.federated.secagg_transport import SecureAggregation
@@ -262,21 +277,8 @@ def run_federated(
         ledger = accounting.PrivacyLedger(
             noise_multiplier=sigma, sample_rate=q, delta=delta, planned_steps=params.rounds
         )
-        privacy = {
-            "mechanism": "dp-fedavg",
-            "epsilon": 0.0,
-            "delta": delta,
-            "accountant": "pld",
-            "noise_multiplier": sigma,
-            "sample_rate": q,
-            "steps": params.rounds,
-            "clients": n_clients,
-            "clip_norm": params.update_clip,
-            "target_epsilon": params.epsilon,
-            "calibrated": True,
-            "guarantee": "client-level (epsilon, delta)-DP of the global model",
-            "noise_source": noise_source(params.deterministic_noise),
-        }
+        privacy = client_dp_privacy(params, sigma=sigma, sample_rate=q, delta=delta,
+                                    n_clients=n_clients)
         if params.deterministic_noise:
             yield Log(message=SEEDED_NOISE_WARNING, level="warning")
         yield Log(

@@ -40,6 +40,7 @@ from ppml_lab.engines.federated.engine import (
     _column_values,
     check_clients,
     check_params,
+    client_dp_privacy,
     rows_per_party,
     run_federated,
 )
@@ -60,7 +61,7 @@ from ppml_lab.engines.federated.params import FederatedParams
 from ppml_lab.models import ModelParams, accuracy, make_model
 from ppml_lab.params import to_mapping
 from ppml_lab.privacy import accounting
-from ppml_lab.privacy.randomness import SEEDED_NOISE_WARNING, noise_source
+from ppml_lab.privacy.randomness import SEEDED_NOISE_WARNING
 
 __all__ = ["make_spec", "run_flower", "split_for_flower"]
 
@@ -172,14 +173,8 @@ def run_flower(
             "noise_multiplier": sigma, "clip": params.update_clip,
             "expected_clients": q * n_clients, "deterministic": params.deterministic_noise,
         }
-        privacy = {
-            "mechanism": "dp-fedavg", "epsilon": 0.0, "delta": delta, "accountant": "pld",
-            "noise_multiplier": sigma, "sample_rate": q, "steps": params.rounds,
-            "clients": n_clients, "clip_norm": params.update_clip,
-            "target_epsilon": params.epsilon, "calibrated": True,
-            "guarantee": "client-level (epsilon, delta)-DP of the global model",
-            "noise_source": noise_source(params.deterministic_noise),
-        }
+        privacy = client_dp_privacy(params, sigma=sigma, sample_rate=q, delta=delta,
+                                    n_clients=n_clients)
         if params.deterministic_noise:
             yield Log(message=SEEDED_NOISE_WARNING, level="warning")
         yield Log(
