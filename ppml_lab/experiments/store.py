@@ -98,6 +98,20 @@ _ACTIVE_LOCK = threading.Lock()
 # ---------------------------------------------------------------------------------- store ---
 
 
+def _meta_head(kind: str, name: str, experiment: Any, created: datetime) -> dict[str, Any]:
+    """The first keys of every entry's meta line: what it is, on what data, and when."""
+    return {
+        "format": FORMAT,
+        "kind": kind,
+        "name": name,
+        "pattern": experiment.pattern,
+        "dataset": dataset_name(experiment.dataset.source),
+        "source": experiment.dataset.source,
+        "created": created.isoformat(timespec="microseconds"),
+        "updated": created.isoformat(timespec="seconds"),
+    }
+
+
 class RunStore:
     """Runs and sweeps saved under ``root`` (created on the first save).
 
@@ -135,14 +149,7 @@ class RunStore:
         folder = self._new_folder(created, experiment.name)
         save_experiment(experiment, folder / EXPERIMENT_FILE)
         meta = {
-            "format": FORMAT,
-            "kind": RUN,
-            "name": experiment.name,
-            "pattern": experiment.pattern,
-            "dataset": dataset_name(experiment.dataset.source),
-            "source": experiment.dataset.source,
-            "created": created.isoformat(timespec="microseconds"),
-            "updated": created.isoformat(timespec="seconds"),
+            **_meta_head(RUN, experiment.name, experiment, created),
             "status": RUNNING,
             "pid": os.getpid(),
             "steps_done": 0,
@@ -260,14 +267,7 @@ class RunStore:
         grid = [float(e) for e in result.epsilons]
         non_private = result.non_private
         meta = {
-            "format": FORMAT,
-            "kind": SWEEP,
-            "name": experiment.name,
-            "pattern": experiment.pattern,
-            "dataset": dataset_name(experiment.dataset.source),
-            "source": experiment.dataset.source,
-            "created": created.isoformat(timespec="microseconds"),
-            "updated": created.isoformat(timespec="seconds"),
+            **_meta_head(SWEEP, experiment.name, experiment, created),
             "status": COMPLETED if result.status == COMPLETED else CANCELLED,
             "reason": "",
             "points": len(result.points),
@@ -293,14 +293,7 @@ class RunStore:
             if isinstance(a, (int, float))
         ]
         meta = {
-            "format": FORMAT,
-            "kind": COMPARISON,
-            "name": f"{experiment.name} (comparison)",
-            "pattern": experiment.pattern,
-            "dataset": dataset_name(experiment.dataset.source),
-            "source": experiment.dataset.source,
-            "created": created.isoformat(timespec="microseconds"),
-            "updated": created.isoformat(timespec="seconds"),
+            **_meta_head(COMPARISON, f"{experiment.name} (comparison)", experiment, created),
             "status": COMPLETED if result.status == COMPLETED else CANCELLED,
             "reason": "",
             "points": len(result.rows),
