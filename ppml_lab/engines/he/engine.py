@@ -238,14 +238,7 @@ def _scoring_costs(owner: Any, server: Any, ct_bytes: int, up: int, down: int, r
     hot = owner.encrypt_seconds + server.compute_seconds + owner.decrypt_seconds + (
         owner.serialize_seconds + server.serialize_seconds)
     return {
-        "encrypt_seconds": owner.encrypt_seconds,
-        "compute_seconds": server.compute_seconds,
-        "decrypt_seconds": owner.decrypt_seconds,
-        "serialize_seconds": owner.serialize_seconds + server.serialize_seconds,
-        "bytes_up": float(up),
-        "bytes_down": float(down),
-        "bytes_sent": float(up + down),
-        "ciphertext_bytes": float(ct_bytes),
+        **_he_costs(owner, server, up, down, ct_bytes),
         "bytes_per_record": ct_bytes / max(1, records),
         "expansion_vs_float64": ct_bytes / max(1, 8 * records * features),
         "records_per_second": records / hot if hot > 0 else 0.0,
@@ -331,7 +324,7 @@ def _run_training(
                     events += metric_events(done, metrics)
                     events.append(Metric(step=done, name="plaintext_test_accuracy", value=evaluate(
                         linear_model(reference, d), data)["test_accuracy"]))
-                costs = _training_costs(owner, server, bytes_up, bytes_down, ct_bytes)
+                costs = _he_costs(owner, server, bytes_up, bytes_down, ct_bytes)
                 costs["depth_used"] = training.DEPTH_PER_ITERATION * (i + 1)
                 if i == now - 1:
                     costs.update(max_abs_error=error, refreshes=refreshes)
@@ -352,7 +345,7 @@ def _run_training(
         "keygen_seconds": owner.keygen_seconds,
         "plaintext_seconds": plaintext_seconds,
         "context_bytes": float(len(public)),
-        **_training_costs(owner, server, bytes_up, bytes_down, ct_bytes),
+        **_he_costs(owner, server, bytes_up, bytes_down, ct_bytes),
         "seconds_per_iteration": (owner.encrypt_seconds + server.compute_seconds
                                   + owner.decrypt_seconds + owner.serialize_seconds
                                   + server.serialize_seconds) / max(1, done),
@@ -387,8 +380,8 @@ def _run_training(
     )
 
 
-def _training_costs(owner: Any, server: Any, up: int, down: int, ct_bytes: int
-                    ) -> dict[str, float]:
+def _he_costs(owner: Any, server: Any, up: int, down: int, ct_bytes: int) -> dict[str, float]:
+    """The costs every HE mode reports: the owner's and the server's times, the bytes moved."""
     return {
         "encrypt_seconds": owner.encrypt_seconds,
         "compute_seconds": server.compute_seconds,
