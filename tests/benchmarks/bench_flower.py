@@ -73,7 +73,7 @@ def main() -> None:
     events, flower = run(data, model, dataclasses.replace(sim_params, backend="flower"), args.seed)
     wall = time.perf_counter() - t0
     submitted = next(
-        (e.message for e in events if isinstance(e, Log) and "run submitted" in e.message), ""
+        (e.message for e in events if isinstance(e, Log) and "programs started" in e.message), ""
     )
     per_round = flower.extra["round_seconds"]
     sim_round = sim.overhead["seconds_per_round"]

@@ -9,6 +9,9 @@ in-process simulation); the apps' logic is tested in one process in ``test_flowe
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import subprocess
 import time
 
 import pytest
@@ -16,9 +19,11 @@ from flower_procs import flower_homes_of_descendants, processes_with_homes
 
 from ppml_lab.engines.base import Cancelled, CancelToken
 from ppml_lab.engines.events import Log
-from ppml_lab.engines.federated import FederatedParams
+from ppml_lab.engines.federated import FederatedParams, flower_launcher
+from ppml_lab.engines.federated.flower_wire import decode_line
 from ppml_lab.engines.registry import get_engine
 from ppml_lab.engines.runtime import free_ports
+from ppml_lab.engines.runtime.command import child_argv
 from ppml_lab.experiments.config import Experiment
 from ppml_lab.experiments.runner import prepare_data
 
@@ -54,7 +59,7 @@ def test_a_cancelled_flower_run_stops_every_process(data) -> None:
     with pytest.raises(Cancelled):
         while True:
             event = next(gen)
-            if isinstance(event, Log) and "run submitted" in event.message:
+            if isinstance(event, Log) and "SuperNodes connected" in event.message:
                 seen.update(flower_homes_of_descendants())
                 cancel.cancel()
     assert len(seen) >= 9
@@ -70,3 +75,24 @@ def test_a_superlink_that_does_not_answer_is_a_clear_error(data) -> None:
     gen = get_engine("federated").run(data, engine_model(), params, seed=SEED, cancel=CancelToken())
     with pytest.raises(ValueError, match=f"No Flower SuperLink answers at 127.0.0.1:{port}.*leave superlink empty"):
         _drain(gen)
+
+
+def test_a_flower_process_that_stops_early_is_named_with_its_output(tmp_path) -> None:
+    """The launcher (one Flower import, every program forked) says which process failed and why."""
+    if not flower_launcher.available():
+        pytest.skip("the forking launcher is used on Linux only")
+    plan = {
+        "logs": str(tmp_path / "logs"),
+        "link": None,
+        "daemons": [{"name": "SuperNode 0", "program": "flower-supernode", "args": ["--no-such-flag"]}],
+        "run": ["run", str(tmp_path / "no-app"), "nowhere"],
+    }
+    (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    argv = child_argv("ppml_lab.engines.federated.flower_launcher", [str(tmp_path / "plan.json")])
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "FLWR_HOME": str(tmp_path / "home")})
+    assert done.returncode == 1
+    payload = next(p for p in map(decode_line, done.stdout.splitlines()) if p)
+    assert payload["kind"] == "error"
+    assert "the Flower SuperNode 0 exited with code 2" in payload["message"]
+    assert "--no-such-flag" in payload["message"]  # its own output: argparse's complaint

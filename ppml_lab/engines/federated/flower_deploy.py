@@ -11,8 +11,10 @@ A local deployment, all on 127.0.0.1 with ports that are free right now:
   :mod:`.flower_server` and :mod:`.flower_client`, with the run's :class:`~.flower_wire.RunSpec`
   in its run configuration), submits it to the SuperLink and streams the ServerApp's output back.
 
-The SuperLink and SuperNodes run with ``--isolation process`` and the lab starts their
-SuperExecs itself, so every process Flower starts (ServerApp and ClientApp processes included)
+On Linux all of these are forked from one launcher process that imports Flower once
+(:mod:`.flower_launcher`: each Flower program otherwise spends about 2 s of CPU importing
+Flower); elsewhere they are started one by one. The SuperLink and SuperNodes run with
+``--isolation process`` and the lab starts their SuperExecs itself, so every process Flower starts (ServerApp and ClientApp processes included)
 lives in the process group of one of the lab's children: the process runtime
 (:class:`~ppml_lab.engines.runtime.ProcessGroup`) stops them all on finish, cancel, error or exit.
 
@@ -27,6 +29,7 @@ Flower's own telemetry and update check are switched off for every process, and 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -45,9 +48,11 @@ import numpy as np
 
 from ppml_lab.engines.base import CancelToken
 from ppml_lab.engines.events import Log
+from ppml_lab.engines.federated import flower_launcher
 from ppml_lab.engines.federated.flower_setup import INSTALL_HINT, program_path
 from ppml_lab.engines.federated.flower_wire import SPEC_KEY, RunSpec, decode_line
 from ppml_lab.engines.runtime import ChildFailed, ProcessGroup, free_ports
+from ppml_lab.engines.runtime.command import child_argv
 
 __all__ = ["FlowerFailed", "deploy", "no_superlink_message", "superlink_answers"]
 
@@ -211,36 +216,16 @@ def deploy(
             exe = program_path(argv[0]) or argv[0]
             return group.start_command([exe, *argv[1:]], name=name, env=env, cwd=str(work), parse=tail)
 
+        run_args = ["run", str(app), _CONNECTION, "--stream"]
         with ProcessGroup(name="Flower", cancel=cancel, timeout=timeout) as group:
-            if local:
-                link = f"127.0.0.1:{link_port}"
-                start(group, ["flower-superlink", "--insecure", "--isolation", "process",
-                              "--host", "127.0.0.1", "--port", str(link_port),
-                              "--disable-runtime-dependency-installation"], "SuperLink")
-                # The SuperLink first: SuperNodes that find nobody there back off for seconds,
-                # and on two cores every process's start-up competes with the SuperLink's.
-                deadline = time.monotonic() + _SUPERLINK_START
-                while not superlink_answers("127.0.0.1", link_port, timeout=0.5):
-                    for item in group.poll(0.1):  # notices a child that died, and the cancel
-                        if isinstance(item.event, Log):
-                            yield item.event
-                    if time.monotonic() > deadline:
-                        raise FlowerFailed(
-                            f"the Flower SuperLink did not start within {_SUPERLINK_START:g} s: "
-                            + tails[0].last()
-                        )
-                start(group, ["flower-superexec", "--insecure", "--runtime-api-address", link],
-                      "SuperLink's SuperExec")
-                n = len(paths)
-                for k, (path, port) in enumerate(zip(paths, node_ports)):
-                    config = f'partition-id={k} num-partitions={n} data-file="{path}"'
-                    start(group, ["flower-supernode", "--insecure", "--superlink", link,
-                                  "--isolation", "process", "--host", "127.0.0.1",
-                                  "--port", str(port), "--node-config", config], f"SuperNode {k}")
-                    start(group, ["flower-superexec", "--insecure", "--runtime-api-address",
-                                  f"127.0.0.1:{port}"], f"SuperNode {k}'s SuperExec")
-            runner = start(group, ["flwr", "run", str(app), _CONNECTION, "--stream"], "flwr run",
-                           keep_errors=True)
+            if local and flower_launcher.available():
+                # One process imports Flower once and forks every Flower program from it.
+                runner = _start_forked(group, work, env, tails, link_port, paths, node_ports,
+                                       run_args)
+            else:
+                if local:
+                    yield from _start_one_by_one(group, start, tails, link_port, paths, node_ports)
+                runner = start(group, ["flwr", *run_args], "flwr run", keep_errors=True)
             yield {"kind": "launched"}
             error = ""
             try:
@@ -276,6 +261,69 @@ def deploy(
         if run_id and not finished and superlink is not None:
             _stop_remote(run_id[0], work / "home")
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _daemons(link: str, paths: Sequence[Path], node_ports: Sequence[int]) -> list[tuple[str, list[str]]]:
+    """The SuperExecs and SuperNodes of a local federation: ``(name, argv)`` each."""
+    out = [("SuperLink's SuperExec",
+            ["flower-superexec", "--insecure", "--runtime-api-address", link])]
+    n = len(paths)
+    for k, (path, port) in enumerate(zip(paths, node_ports)):
+        config = f'partition-id={k} num-partitions={n} data-file="{path}"'
+        out.append((f"SuperNode {k}", ["flower-supernode", "--insecure", "--superlink", link,
+                                        "--isolation", "process", "--host", "127.0.0.1",
+                                        "--port", str(port), "--node-config", config]))
+        out.append((f"SuperNode {k}'s SuperExec", ["flower-superexec", "--insecure",
+                                                    "--runtime-api-address", f"127.0.0.1:{port}"]))
+    return out
+
+
+def _link_argv(port: int) -> list[str]:
+    return ["flower-superlink", "--insecure", "--isolation", "process", "--host", "127.0.0.1",
+            "--port", str(port), "--disable-runtime-dependency-installation"]
+
+
+def _start_forked(
+    group: ProcessGroup, work: Path, env: dict[str, str], tails: list[_Tail], link_port: int,
+    paths: Sequence[Path], node_ports: Sequence[int], run_args: list[str],
+) -> Any:
+    """Start the local federation and ``flwr run`` through :mod:`.flower_launcher`; its child."""
+    link = f"127.0.0.1:{link_port}"
+    plan = {
+        "logs": str(work / "logs"),
+        "link": {"args": _link_argv(link_port)[1:], "health": link},
+        "daemons": [{"name": name, "program": argv[0], "args": argv[1:]}
+                    for name, argv in _daemons(link, paths, node_ports)],
+        "run": run_args,
+    }
+    plan_path = work / "plan.json"
+    plan_path.write_text(json.dumps(plan), encoding="utf-8")
+    tail = _Tail("flwr run", keep_errors=True)
+    tails.append(tail)
+    argv = child_argv("ppml_lab.engines.federated.flower_launcher", [str(plan_path)])
+    return group.start_command(argv, name="Flower", env=env, cwd=str(work), parse=tail)
+
+
+def _start_one_by_one(
+    group: ProcessGroup, start: Any, tails: list[_Tail], link_port: int, paths: Sequence[Path],
+    node_ports: Sequence[int],
+) -> Iterator[Log]:
+    """Start the local federation as separate Flower programs (where forking is not used)."""
+    start(group, _link_argv(link_port), "SuperLink")
+    # The SuperLink first: SuperNodes that find nobody there back off for seconds, and on two
+    # cores every process's start-up competes with the SuperLink's.
+    deadline = time.monotonic() + _SUPERLINK_START
+    while not superlink_answers("127.0.0.1", link_port, timeout=0.5):
+        for item in group.poll(0.1):  # notices a child that died, and the cancel
+            if isinstance(item.event, Log):
+                yield item.event
+        if time.monotonic() > deadline:
+            raise FlowerFailed(
+                f"the Flower SuperLink did not start within {_SUPERLINK_START:g} s: "
+                + tails[0].last()
+            )
+    for name, argv in _daemons(f"127.0.0.1:{link_port}", paths, node_ports):
+        start(group, argv, name)
 
 
 def _remote_instructions(host: str, port: int, paths: list[Path], wait: float) -> Iterator[Log]:

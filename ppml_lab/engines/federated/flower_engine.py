@@ -221,8 +221,8 @@ def run_flower(
             continue
         kind = item["kind"]
         if kind == "launched":
-            yield Log(message=f"Flower: run submitted to the SuperLink after {time.perf_counter() - t0:.1f} s; "
-                      f"waiting for {n_clients} SuperNodes ...")
+            yield Log(message=f"Flower: programs started after {time.perf_counter() - t0:.1f} s; "
+                      f"waiting for {n_clients} SuperNodes and the ServerApp ...")
         if kind == "nodes":
             startup = time.perf_counter() - t0
             server_waited = float(item.get("wait_seconds", 0.0))
