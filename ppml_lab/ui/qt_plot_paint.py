@@ -24,10 +24,13 @@ from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QAbstractScrollArea, QGridLayout, QWidget
 
-__all__ = ["MAX_POINTS_WITH_SYMBOLS", "PaintCostFilter", "PaintPacer", "Series", "pack_in_rows"]
+__all__ = [
+    "MAX_POINTS_WITH_SYMBOLS", "PaintCostFilter", "PaintPacer", "Series", "StagedRepaint",
+    "pack_in_rows",
+]
 
 
 class PaintCostFilter(QObject):
@@ -107,6 +110,58 @@ class PaintPacer:
         """Nothing is waiting, and the next draw may come at once."""
         self._dirty.clear()
         self._next = 0.0
+
+
+class StagedRepaint(QObject):
+    """Repaint several plots one per frame instead of all in one.
+
+    Some changes touch every plot at once: a new run empties them, the end of a run draws the
+    last points of each and then antialiases every curve, a new arrangement resizes them all.
+    Qt would repaint them all in one frame (15-25 ms a plot, so 100 ms and more with six): the
+    window would not answer for that long. :meth:`hold` stops the plots repainting (their data
+    changes at once: only the painting waits) and a timer lets them repaint one per
+    ``interval_ms``, the order in which they were held.
+    """
+
+    def __init__(self, parent: QObject, interval_ms: int = 20) -> None:
+        super().__init__(parent)
+        self._queue: dict[QWidget, None] = {}
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._release_one)
+        parent.installEventFilter(self)  # hidden (a closed window): nothing left to wait for
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Hide:
+            self.release_all()
+        return False
+
+    @property
+    def pending(self) -> int:
+        """How many plots wait for their repaint."""
+        return len(self._queue)
+
+    def hold(self, widgets: list[QWidget]) -> None:
+        """The visible ``widgets`` repaint one per interval from now on (the first at the next)."""
+        for widget in widgets:
+            if widget not in self._queue and widget.isVisible():
+                widget.setUpdatesEnabled(False)
+                self._queue[widget] = None
+        if self._queue and not self._timer.isActive():
+            self._timer.start()
+
+    def release_all(self) -> None:
+        """Every held plot repaints with the next frame."""
+        while self._queue:
+            self._release_one()
+
+    def _release_one(self) -> None:
+        if self._queue:
+            widget = next(iter(self._queue))
+            del self._queue[widget]
+            widget.setUpdatesEnabled(True)  # and schedules its repaint
+        if not self._queue:
+            self._timer.stop()
 
 
 #: Curves with more points than this are drawn without markers (clutter, and slow).

@@ -11,6 +11,20 @@
   lines are named in the legend instead of by a text label drawn over the data.
 * The value-axis rules (:func:`percent_range`, :func:`value_range`, :func:`zero_based_range`) and
   the names of plots of further metrics (:func:`group_word`, :func:`metric_plot_names`).
+
+How the live plots read, then:
+
+* Legends sit in a row between the title and the data area, never over a curve; reference lines
+  (plaintext baseline, target ε) are named there, not by text drawn on the data.
+* Accuracy is in percent on an axis at least :data:`MIN_ACCURACY_SPAN` high (5 percentage
+  points), so a wiggle of half a point fills a tenth of the height, not all of it; within that
+  it fits the curves and the baseline and stays inside 0-100%. Loss and other metrics fit their
+  data, at least :data:`MIN_RELATIVE_SPAN` of their size high.
+* ε spent and data sent are cumulative: their axes start at 0 (the ε axis reaches the target).
+* Step axes span the planned steps; after a cancel they fit the finished ones.
+* Further metrics get plots named from their labels: same unit and first word share one
+  ("updates received"/"dropped" make "Updates per round"); bytes go on the data-sent plot.
+* Each plot has a button to save it (PNG, SVG) or copy it (:mod:`~ppml_lab.ui.qt_plot_export`).
 """
 
 from __future__ import annotations
@@ -20,7 +34,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from ppml_lab.ui.qt_plot_export import add_export_button
 
@@ -248,6 +262,10 @@ def make_plot(
     plot.setMenuEnabled(True)
     plot.getAxis("left").enableAutoSIPrefix(False)
     plot.getAxis("bottom").enableAutoSIPrefix(False)
+    for name in ("left", "bottom", "top", "right"):
+        # Kept as a pixmap: replaying an axis's drawing (its texts) took 10-15 ms per axis at
+        # every repaint of the plot; now only when its range, size or labels change.
+        item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     add_legend_above(item)
     plot.setToolTip(tooltip)
     plot.setMinimumHeight(170)

@@ -10,19 +10,8 @@ emptied, not removed, when a new run starts. Plots other than loss and accuracy 
 current run gives them data (or stay from the last run of the same pattern); rows hold at most
 three plots, fewer when the view is narrow, so that none gets too narrow or too flat.
 
-How they read (the rules are in :mod:`~ppml_lab.ui.qt_plot_style`):
-
-* Legends sit in a row between the title and the data area, never over a curve; reference lines
-  (plaintext baseline, target ε) are named there, not by text drawn on the data.
-* Accuracy is in percent on an axis at least :data:`MIN_ACCURACY_SPAN` high (5 percentage
-  points), so a wiggle of half a point fills a tenth of the height, not all of it; within that
-  it fits the curves and the baseline and stays inside 0-100%. Loss and other metrics fit their
-  data, at least :data:`MIN_RELATIVE_SPAN` of their size high.
-* ε spent and data sent are cumulative: their axes start at 0 (the ε axis reaches the target).
-* Step axes span the planned steps; after a cancel they fit the finished ones.
-* Further metrics get plots named from their labels: same unit and first word share one
-  ("updates received"/"dropped" make "Updates per round"); bytes go on the data-sent plot.
-* Each plot has a button to save it (PNG, SVG) or copy it (:mod:`~ppml_lab.ui.qt_plot_export`).
+How they read (legends above the data, percent axes, cumulative axes from 0, step axes, metric
+plots named from their labels) is in :mod:`~ppml_lab.ui.qt_plot_style`.
 """
 
 from __future__ import annotations
@@ -43,7 +32,7 @@ from ppml_lab.engines.events import REFERENCE_ACCURACY  # drawn as the dashed ba
 from ppml_lab.experiments.history import Point, RunState
 from ppml_lab.ui.qt_partition_chart import PartitionChartWidget
 from ppml_lab.ui.qt_plot_export import PlotExportButton
-from ppml_lab.ui.qt_plot_paint import PaintPacer, Series, pack_in_rows, plots_per_row
+from ppml_lab.ui.qt_plot_paint import PaintPacer, Series, StagedRepaint, pack_in_rows, plots_per_row
 from ppml_lab.ui.qt_plot_style import (
     EPSILON_COLOR,
     MIN_ACCURACY_SPAN,
@@ -124,6 +113,7 @@ class RunPlotsWidget(QWidget):
         }
         self._metric_keys: list[str] = []  # plots of further metrics, in order of appearance
         self._pacer = PaintPacer(PAINT_BUDGET)
+        self._staged = StagedRepaint(self)  # changes to every plot: repainted one per frame
         for key, plot in self._plots.items():
             self._pacer.watch(key, plot)
         self._held: list[Point] = []  # points for a plot not built yet (one is built per draw)
@@ -137,6 +127,7 @@ class RunPlotsWidget(QWidget):
         self._partition_shown = False
         self._layout: str | None = None
         self._layouts: dict[str, list[str]] = {}  # layout name -> optional plots it showed
+        self._layout_curves: dict[str, set[str]] = {}  # layout name -> curves it drew
         self._expected: set[str] = set()
         layout = QGridLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -160,9 +151,13 @@ class RunPlotsWidget(QWidget):
         twice per run when a run hides what the next one shows again.
         """
         self._pacer.reset()
+        self._staged.hold(self._placed)
         self._held.clear()
         self._planned = planned_steps if planned_steps and planned_steps > 0 else None
-        for series in self._series.values():
+        # The legends keep the curves this layout's last run drew: a legend that changes size
+        # moves every plot of its row, and that repaints them all in one frame.
+        keep = self._layout_curves.get(layout, set()) if layout else set()
+        for name, series in self._series.items():
             series.xs.clear()
             series.ys.clear()
             series.curve.setData([], [])
@@ -170,8 +165,8 @@ class RunPlotsWidget(QWidget):
             if not series.symbols:
                 series.curve.setSymbol("o")
                 series.symbols = True
-            # A curve of an earlier run that this run may not have: out of the legend until then.
-            _legend(self._plots[series.plot_key]).removeItem(series.curve)
+            if name not in keep:  # an earlier run's curve: out of the legend until it has data
+                _legend(self._plots[series.plot_key]).removeItem(series.curve)
         self.set_baseline_accuracy(None)
         self.set_epsilon_target(None)
         for key, plot in self._plots.items():
@@ -191,6 +186,10 @@ class RunPlotsWidget(QWidget):
         self._expected = set()
         if self._layout:
             self._layouts[self._layout] = self._shown_keys()
+            self._layout_curves[self._layout] = {n for n, s in self._series.items() if s.xs}
+        for series in self._series.values():
+            if not series.xs:  # kept in a legend for this run, but it drew nothing
+                _legend(self._plots[series.plot_key]).removeItem(series.curve)
         self._apply_visibility()
 
     def set_labels(self, label_for: Callable[[str], Label]) -> None:
@@ -207,15 +206,18 @@ class RunPlotsWidget(QWidget):
 
     def set_epsilon_target(self, value: float | None) -> None:
         """Draw the target epsilon of the run as a dashed line on the budget plot (None hides it)."""
-        legend = _legend(self.epsilon_plot)
-        legend.removeItem(self.epsilon_target_line)
+        self._set_reference("epsilon", self.epsilon_target_line, value, "target ε = {:g}")
+
+    def _set_reference(self, key: str, line: pg.InfiniteLine, value: float | None, text: str) -> None:
+        legend = _legend(self._plots[key])
+        legend.removeItem(line)
         if value is None or not np.isfinite(value):
-            self.epsilon_target_line.setVisible(False)
+            line.setVisible(False)
             return
-        self.epsilon_target_line.setVisible(True)
-        self.epsilon_target_line.setValue(float(value))
-        legend.addItem(LineSample(self.epsilon_target_line), f"target ε = {value:g}")
-        self._fit("epsilon")
+        line.setVisible(True)
+        line.setValue(float(value))
+        legend.addItem(LineSample(line), text.format(value))
+        self._fit(key)
 
     def add_points(self, points: Iterable[Point], *, build_all: bool = False) -> None:
         """Buffer new values from the run's state (cheap; nothing is drawn until :meth:`refresh`).
@@ -275,6 +277,8 @@ class RunPlotsWidget(QWidget):
         keys = self._pacer.dirty
         if not keys:
             return
+        if len(keys) > 1:
+            self._staged.hold([self._plots[key] for key in keys])
         t0 = time.perf_counter()
         self._refresh_plots(keys)
         self._pacer.drawn(keys, time.perf_counter() - t0)
@@ -304,6 +308,7 @@ class RunPlotsWidget(QWidget):
     def set_smooth(self, smooth: bool) -> None:
         """Antialias the curves (after a run) or not (during a run, where speed matters)."""
         self._smooth = smooth
+        self._staged.hold(self._placed)
         for series in self._series.values():
             if series.curve.opts.get("antialias") != smooth:
                 series.curve.opts["antialias"] = smooth
@@ -317,15 +322,7 @@ class RunPlotsWidget(QWidget):
 
     def set_baseline_accuracy(self, value: float | None) -> None:
         """Draw the plaintext test accuracy as a dashed reference line (None hides it)."""
-        legend = _legend(self.accuracy_plot)
-        legend.removeItem(self.baseline_line)
-        if value is None or not np.isfinite(value):
-            self.baseline_line.setVisible(False)
-            return
-        self.baseline_line.setVisible(True)
-        self.baseline_line.setValue(float(value))
-        legend.addItem(LineSample(self.baseline_line), f"plaintext baseline {value * 100:.1f}%")
-        self._fit("accuracy")
+        self._set_reference("accuracy", self.baseline_line, value, "plaintext baseline {:.1%}")
 
     def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """The points drawn for ``name`` (e.g. ``"test_accuracy"``, ``"epsilon"``,
@@ -517,4 +514,7 @@ class RunPlotsWidget(QWidget):
         keys = self._shown_keys()
         shown: list[QWidget] = [self.loss_plot, self.accuracy_plot] + [widgets[k] for k in keys]
         hidden = [w for k, w in widgets.items() if k not in keys]
-        self._placed = pack_in_rows(self._grid, shown, hidden, self._placed, self._per_row)
+        placed = pack_in_rows(self._grid, shown, hidden, self._placed, self._per_row)
+        if placed is not self._placed:  # moved: every plot repaints
+            self._staged.hold(placed)
+        self._placed = placed

@@ -157,3 +157,61 @@ def test_full_collections_wait_while_a_job_runs(window, qtbot, monkeypatch) -> N
     assert collector.check() == 2  # idle: done
     monkeypatch.setattr(collector, "_threshold", threshold)
     gc.collect()
+
+
+def _legend_texts(plot) -> list[str]:  # noqa: ANN001
+    return plot.getPlotItem().legend.entry_texts()
+
+
+def test_a_run_like_the_last_keeps_its_legends_and_drops_what_it_did_not_draw(plots) -> None:
+    plots.reset(planned_steps=5, layout="a")
+    plots.add_events(_step(1))
+    plots.draw_now()
+    plots.settle_layout()
+    loss = _legend_texts(plots.loss_plot)
+    assert loss
+    # The same pattern again: its legends stay while its plots are empty (a legend that changes
+    # size moves, and so repaints, every plot of its row)...
+    plots.reset(planned_steps=5, layout="a")
+    assert _legend_texts(plots.loss_plot) == loss and plots.point_count("train_loss") == 0
+    drift = plots.plot_of("client_drift")
+    assert _legend_texts(drift)
+    # ...and an entry whose curve the run did not draw goes when it ends.
+    plots.add_events([e for e in _step(1) if getattr(e, "name", "") != "client_drift"])
+    plots.draw_now()
+    plots.settle_layout()
+    assert _legend_texts(drift) == []
+    # Another pattern starts without the earlier run's entries.
+    plots.reset(planned_steps=5, layout="b")
+    assert _legend_texts(plots.loss_plot) == []
+
+
+def test_changes_to_every_plot_repaint_one_plot_per_frame(plots, qtbot) -> None:  # noqa: ANN001
+    plots.reset(planned_steps=5, layout="a")
+    plots.add_events(_step(1))
+    plots.draw_now()
+    qtbot.waitUntil(lambda: plots._staged.pending == 0)
+    shown = plots.shown_plots()
+    assert len(shown) == 5
+    plots.set_smooth(True)  # restyles every curve: every plot would repaint at once
+    held = [w for w in shown if not w.updatesEnabled()]
+    assert len(held) == 5 and plots._staged.pending == 5
+    seen = [plots._staged.pending]
+    qtbot.waitUntil(lambda: (seen.append(plots._staged.pending), seen[-1] == 0)[1], timeout=3000)
+    steps = [a - b for a, b in zip(seen, seen[1:]) if a != b]
+    assert steps and set(steps) == {1}  # released one at a time
+    assert all(w.updatesEnabled() for w in shown)
+    # Hidden (a closed window) before they are all released: none stays frozen, no timer runs.
+    plots.reset(planned_steps=5, layout="a")
+    assert plots._staged.pending == 5
+    plots.hide()
+    assert plots._staged.pending == 0 and all(w.updatesEnabled() for w in shown)
+
+
+def test_the_axes_are_cached_so_a_new_point_does_not_redraw_their_texts(plots) -> None:
+    from PySide6.QtWidgets import QGraphicsItem
+
+    for plot in (plots.loss_plot, plots.accuracy_plot, plots.epsilon_plot, plots.bytes_plot):
+        for name in ("left", "bottom"):
+            mode = plot.getPlotItem().getAxis(name).cacheMode()
+            assert mode == QGraphicsItem.CacheMode.DeviceCoordinateCache
