@@ -39,7 +39,13 @@ from PySide6.QtWidgets import (
 from ppml_lab.privacy.attacks import audit_ceiling, audit_verdict
 from ppml_lab.privacy.translator import tpr_bound
 from ppml_lab.ui.qt_plot_export import add_export_button
-from ppml_lab.ui.qt_plot_style import LineSample, PercentAxisItem, add_legend_above, set_title
+from ppml_lab.ui.qt_plot_style import (
+    LineSample,
+    PercentAxisItem,
+    add_legend_above,
+    cache_axes,
+    set_title,
+)
 
 #: Attack colours (the DP region is green, the diagonal grey).
 ATTACK_COLORS = ["#d62728", "#1f77b4", "#9467bd", "#ff7f0e", "#8c564b"]
@@ -158,10 +164,10 @@ class AuditViewWidget(QWidget):
             "every attack's curve must stay inside it."
         )
         # Rates in percent; on log axes only decades (and 2, 5 where there is room) are labelled.
-        self.plot = pg.PlotWidget(
+        self.plot = cache_axes(pg.PlotWidget(
             parent=self,
             axisItems={"left": PercentAxisItem("left"), "bottom": PercentAxisItem("bottom")},
-        )
+        ))
         set_title(self.plot.getPlotItem(), "Membership attacks (ROC)")
         self.plot.setLabel("bottom", "non-members wrongly flagged (false-positive rate)")
         self.plot.setLabel("left", "members caught (true-positive rate)")

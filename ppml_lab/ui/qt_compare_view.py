@@ -44,7 +44,7 @@ from ppml_lab.engines.registry import get_engine
 from ppml_lab.experiments.compare import COMPLETED, ComparisonRow
 from ppml_lab.params import values_in_words
 from ppml_lab.ui.qt_plot_export import add_export_button
-from ppml_lab.ui.qt_plot_style import CLASS_PALETTE, PercentAxisItem, set_title
+from ppml_lab.ui.qt_plot_style import CLASS_PALETTE, PercentAxisItem, cache_axes, set_title
 
 
 def _settings_in_words(row: ComparisonRow) -> list[tuple[str, str]]:
@@ -92,7 +92,7 @@ class _BarChart:
 
     def __init__(self, parent: QWidget, title: str, *, percent: bool = False) -> None:
         axis = {"left": PercentAxisItem("left")} if percent else {}
-        self.plot = pg.PlotWidget(parent=parent, axisItems=axis)
+        self.plot = cache_axes(pg.PlotWidget(parent=parent, axisItems=axis))
         self.title = title
         set_title(self.plot.getPlotItem(), title)
         self.plot.setMouseEnabled(x=False, y=False)

@@ -23,6 +23,7 @@ from ppml_lab.ui.qt_plot_style import (
     TEST_COLOR,
     TRAIN_COLOR,
     IntegerAxisItem,
+    cache_axes,
 )
 
 #: Curve colours, one per run, in the order they were chosen.
@@ -66,7 +67,7 @@ def legend_names(runs: Sequence[StoredRun]) -> list[str]:
 
 
 def _plot(title: str, y_label: str, parent: QWidget, tooltip: str) -> pg.PlotWidget:
-    plot = pg.PlotWidget(parent=parent, axisItems={"bottom": IntegerAxisItem("bottom")})
+    plot = cache_axes(pg.PlotWidget(parent=parent, axisItems={"bottom": IntegerAxisItem("bottom")}))
     plot.setTitle(title, size="10pt")
     plot.setLabel("left", y_label)
     plot.setLabel("bottom", "step")

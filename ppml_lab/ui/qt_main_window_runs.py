@@ -164,7 +164,8 @@ class RunLifecycleMixin:
         self.plots.set_smooth(False)
         self.plots.set_step_label(plan.step_name)
         self.plots.set_epsilon_target(plan.target_epsilon)
-        self.audit_view.clear()
+        # Not in this event: the audit plot's redraw would add to the busiest frame of the run.
+        QTimer.singleShot(0, self.audit_view, self.audit_view.clear)
         self.log_view.clear(f"Messages of the run: {engine.label} on {self.table.name}")
         self.results.set_pattern(experiment.pattern)
         self.view_tabs.setCurrentIndex(1)

@@ -18,7 +18,13 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ppml_lab.ui.qt_plot_export import add_export_button
-from ppml_lab.ui.qt_plot_style import CLASS_PALETTE, IntegerAxisItem, add_legend_above, set_title
+from ppml_lab.ui.qt_plot_style import (
+    CLASS_PALETTE,
+    IntegerAxisItem,
+    add_legend_above,
+    cache_axes,
+    set_title,
+)
 
 
 def _nice_step(n: int, max_ticks: int = 12) -> int:
@@ -42,7 +48,7 @@ class PartitionChartWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget(parent=self, axisItems={"bottom": IntegerAxisItem("bottom")})
+        self.plot = cache_axes(pg.PlotWidget(parent=self, axisItems={"bottom": IntegerAxisItem("bottom")}))
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.setLabel("left", "rows")
         self.plot.showGrid(x=False, y=True, alpha=0.25)

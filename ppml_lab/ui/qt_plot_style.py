@@ -262,14 +262,20 @@ def make_plot(
     plot.setMenuEnabled(True)
     plot.getAxis("left").enableAutoSIPrefix(False)
     plot.getAxis("bottom").enableAutoSIPrefix(False)
-    for name in ("left", "bottom", "top", "right"):
-        # Kept as a pixmap: replaying an axis's drawing (its texts) took 10-15 ms per axis at
-        # every repaint of the plot; now only when its range, size or labels change.
-        item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    cache_axes(plot)
     add_legend_above(item)
     plot.setToolTip(tooltip)
     plot.setMinimumHeight(170)
     plot.export_button = add_export_button(plot)  # type: ignore[attr-defined]
+    return plot
+
+
+def cache_axes(plot: pg.PlotWidget) -> pg.PlotWidget:
+    """Keep ``plot``'s axes as pixmaps: replaying an axis's drawing (its texts) took 10-15 ms per
+    axis at every repaint of the plot, now only when its range, size or labels change.
+    """
+    for name in ("left", "bottom", "top", "right"):
+        plot.getPlotItem().getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     return plot
 
 

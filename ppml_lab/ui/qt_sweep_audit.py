@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QWidget
 
 from ppml_lab.experiments.sweep import SweepPoint
 from ppml_lab.ui.qt_plot_export import add_export_button
-from ppml_lab.ui.qt_plot_style import PALETTE, LineSample, add_legend_above, set_title
+from ppml_lab.ui.qt_plot_style import PALETTE, LineSample, add_legend_above, cache_axes, set_title
 
 AUDIT_COLOR = PALETTE[1]
 PROVEN_COLOR = "#2e7d32"
@@ -42,7 +42,7 @@ class SweepAuditPanel:
     """A plot of measured against proven ε per sweep point (hidden until a sweep audits)."""
 
     def __init__(self, parent: QWidget) -> None:
-        self.plot = pg.PlotWidget(parent=parent)
+        self.plot = cache_axes(pg.PlotWidget(parent=parent))
         item = self.plot.getPlotItem()
         set_title(item, "Measured leakage")
         self.plot.setLabel("bottom", "ε trained for (log scale)")

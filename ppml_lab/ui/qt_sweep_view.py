@@ -59,6 +59,7 @@ from ppml_lab.ui.qt_plot_style import (
     LineSample,
     PercentAxisItem,
     add_legend_above,
+    cache_axes,
     set_title,
 )
 from ppml_lab.ui.qt_sweep_audit import SweepAuditPanel, epsilon_ticks
@@ -94,7 +95,7 @@ class SweepViewWidget(QWidget):
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.RichText)
 
-        self.plot = pg.PlotWidget(parent=self, axisItems={"left": PercentAxisItem("left")})
+        self.plot = cache_axes(pg.PlotWidget(parent=self, axisItems={"left": PercentAxisItem("left")}))
         item = self.plot.getPlotItem()
         set_title(item, "Test accuracy against ε")
         self.plot.setLabel("bottom", "ε (log scale; smaller = more private)")
