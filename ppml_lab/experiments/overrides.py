@@ -62,4 +62,9 @@ def load_with_overrides(path: str | Path, overrides: Sequence[str] = ()) -> Expe
     if not overrides:
         return experiment
     doc = apply_overrides(experiment.to_dict(), overrides)
+    changed = [str(item).strip() for item in overrides if str(item).partition("=")[0].strip() != "name"]
+    if changed and len(changed) == len(overrides) and doc.get("name"):
+        # The file's name may describe what was overridden ("10 clients"): the report's title
+        # and the History say what was changed rather than repeat it.
+        doc["name"] = f"{doc['name']} (changed: {', '.join(changed)})"
     return experiment_from_dict(doc, where=Path(path).name, base_dir=Path(path).parent)

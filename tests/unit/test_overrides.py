@@ -53,3 +53,14 @@ def test_one_json_convention_for_non_finite_numbers():
     assert doc == {"a": None, "b": None, "c": None, "d": 1.5, "e": [1.0, None], "f": [1, 2],
                    "3": True}
     json.dumps(doc, allow_nan=False)
+
+
+def test_the_name_says_what_the_command_line_changed(tmp_path) -> None:  # noqa: ANN001
+    path = tmp_path / "exp.toml"
+    path.write_text('name = "Ten clients"\n[dataset]\nsource = "builtin:breast_cancer"\n'
+                    '[pattern]\nname = "federated"\nclients = 10\n', encoding="utf-8")
+    changed = load_with_overrides(path, ["pattern.clients=3"])
+    assert changed.name == "Ten clients (changed: pattern.clients=3)"
+    assert load_with_overrides(path, []).name == "Ten clients"
+    # A name given on the command line is the name.
+    assert load_with_overrides(path, ["pattern.clients=3", "name=Three"]).name == "Three"
