@@ -30,6 +30,7 @@ How the live plots read, then:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -336,6 +337,33 @@ def zero_based_range(top: float, view_height: float) -> tuple[float, float]:
     """A cumulative axis (ε spent, data sent): from 0 (a few pixels below) to ``top`` plus room."""
     below = ZERO_LABEL_PX / (view_height - ZERO_LABEL_PX) if view_height > 60 else 0.05
     return -top * below, top * (1 + Y_MARGIN)
+
+
+#: A value axis is re-fitted when the data would need less than this share of it.
+LOOSE_AXIS = 1 / 1.5
+#: Room a re-fitted cumulative axis leaves for the values still to come.
+GROWTH_ROOM = 1.2
+
+
+def steady_range(current: Sequence[float], want: tuple[float, float], *,
+                 grows: bool = False) -> tuple[float, float] | None:
+    """The range to give a value axis that shows ``current`` and should show ``want``; None to
+    keep ``current``: it holds ``want`` and is not much larger (:data:`LOOSE_AXIS`).
+
+    Every new range redraws the axis (its ticks and texts, about 10 ms), so live plots change
+    their value axes only when the data leaves them or fills too little of them. A cumulative
+    axis (``grows``) that must grow gets :data:`GROWTH_ROOM` for the next values.
+    """
+    lo, hi = float(current[0]), float(current[1])
+    span = want[1] - want[0]
+    fits = lo <= want[0] and want[1] <= hi and span >= LOOSE_AXIS * (hi - lo)
+    if grows:  # and its room below 0 is in pixels: the same share of the height, or fitted anew
+        fits = fits and hi > 0 and math.isclose(lo / hi, want[0] / want[1], rel_tol=0.02)
+    if fits:
+        return None
+    if grows and want[1] > hi:
+        return want[0] * GROWTH_ROOM, want[1] * GROWTH_ROOM
+    return want
 
 
 # -- plots of further metrics ----------------------------------------------------------------

@@ -1,17 +1,11 @@
-"""Live plots of a run: loss, accuracy, epsilon spent, data sent, rows per data owner, and a plot
-for each further kind of metric the pattern reports.
+"""Live plots of a run: loss, accuracy, ε spent, data sent, rows per data owner, and a plot for
+each further kind of metric the pattern reports.
 
-Events are buffered by :meth:`RunPlotsWidget.add_events` and drawn by
-:meth:`RunPlotsWidget.draw_if_due`, which the window calls from a ~25 Hz timer: one ``setData`` per
-curve that changed, never one per event, one plot per call (the one waiting longest), and no more
-often than the paint budget allows (:mod:`~ppml_lab.ui.qt_plot_paint`); a plot that appears
-mid-run is built one per call too. Curves are created once (the first time a metric appears) and
-emptied, not removed, when a new run starts. Plots other than loss and accuracy appear when the
-current run gives them data (or stay from the last run of the same pattern); rows hold at most
-three plots, fewer when the view is narrow, so that none gets too narrow or too flat.
-
-How they read (legends above the data, percent axes, cumulative axes from 0, step axes, metric
-plots named from their labels) is in :mod:`~ppml_lab.ui.qt_plot_style`.
+Events are buffered (:meth:`RunPlotsWidget.add_events`) and drawn from a ~25 Hz timer
+(:meth:`RunPlotsWidget.draw_if_due`): one ``setData`` per changed curve, one plot per call, within
+the paint budget (:mod:`~ppml_lab.ui.qt_plot_paint`). Curves are made once and emptied for a new
+run; plots other than loss and accuracy appear when the run gives them data (or stay from the last
+run of the same pattern), at most three a row. How they read: :mod:`~ppml_lab.ui.qt_plot_style`.
 """
 
 from __future__ import annotations
@@ -49,6 +43,7 @@ from ppml_lab.ui.qt_plot_style import (
     percent_range,
     reference_line,
     set_title,
+    steady_range,
     value_range,
     zero_based_range,
 )
@@ -462,7 +457,7 @@ class RunPlotsWidget(QWidget):
         return sum(1 for s in self._series.values() if s.plot_key == key)
 
     def _fit(self, key: str) -> None:
-        """Set a plot's ranges: the steps (planned or done) and the values by the rules above."""
+        """Set a plot's ranges: the steps (planned or done) and the values (kept if they fit)."""
         plot = self._plots[key]
         members = [s for s in self._series.values() if s.plot_key == key and s.xs]
         xs = np.concatenate([np.asarray(s.xs) for s in members]) if members else np.zeros(0)
@@ -473,19 +468,21 @@ class RunPlotsWidget(QWidget):
             lo = min(1.0, float(xs.min())) if xs.size else 1.0
             hi = max(float(self._planned or 0), float(xs.max()) if xs.size else 0.0)
             plot.setXRange(lo - 0.5, max(hi, lo) + 0.5, padding=0)
+        want = None  # the value range, by the rules in qt_plot_style
         if key == "accuracy":
             if self.baseline_line.isVisible():
                 ys = np.append(ys, self.baseline_line.value())
-            if ys.size:
-                plot.setYRange(*percent_range(float(ys.min()), float(ys.max())), padding=0)
+            want = percent_range(float(ys.min()), float(ys.max())) if ys.size else None
         elif key in ("epsilon", "bytes"):
             if key == "epsilon" and self.epsilon_target_line.isVisible():
                 ys = np.append(ys, self.epsilon_target_line.value())
             top = float(ys.max()) if ys.size else 0.0
-            if top > 0:
-                plot.setYRange(*zero_based_range(top, plot.getViewBox().height()), padding=0)
+            want = zero_based_range(top, plot.getViewBox().height()) if top > 0 else None
         elif ys.size:
-            plot.setYRange(*value_range(float(ys.min()), float(ys.max())), padding=0)
+            want = value_range(float(ys.min()), float(ys.max()))
+        grows = key in ("epsilon", "bytes")
+        if want and (new := steady_range(plot.getViewBox().viewRange()[1], want, grows=grows)):
+            plot.setYRange(*new, padding=0)  # else the axis stays, and so does its drawing
 
     def _shown_keys(self) -> list[str]:
         with_data = {s.plot_key for s in self._series.values() if s.xs}

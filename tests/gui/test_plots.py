@@ -349,3 +349,20 @@ def test_a_narrow_view_puts_fewer_plots_in_a_row_so_none_is_cut(qtbot) -> None: 
         assert widget.geometry().right() <= plots.width()  # nothing sticks out of the view
     plots.resize(1400, 700)
     qtbot.waitUntil(lambda: rows() == 1)
+
+
+def test_value_axes_stay_while_the_data_fits_them() -> None:
+    from ppml_lab.ui.qt_plot_style import GROWTH_ROOM, LOOSE_AXIS, steady_range
+
+    # Inside, and filling enough of it: the axis (and its drawing) stays.
+    assert steady_range((0.90, 0.96), (0.905, 0.955)) is None
+    # Data outside, or using too little of the axis: fitted anew, exactly.
+    assert steady_range((0.90, 0.96), (0.89, 0.95)) == (0.89, 0.95)
+    small = (0.92, 0.92 + 0.06 * LOOSE_AXIS * 0.9)
+    assert steady_range((0.90, 0.96), small) == small
+    # A cumulative axis that must grow gets room for the next values...
+    assert steady_range((-0.1, 2.0), (-0.11, 2.2), grows=True) == (-0.11 * GROWTH_ROOM, 2.2 * GROWTH_ROOM)
+    # ...keeps while the values fit...
+    assert steady_range((-0.12, 2.4), (-0.11, 2.2), grows=True) is None
+    # ...and is fitted anew when its room below 0 (in pixels) changed with the plot's height.
+    assert steady_range((-0.3, 2.4), (-0.11, 2.2), grows=True) == (-0.11, 2.2)
