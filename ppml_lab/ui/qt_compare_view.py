@@ -44,6 +44,7 @@ from ppml_lab.engines.registry import get_engine
 from ppml_lab.experiments.compare import COMPLETED, ComparisonRow
 from ppml_lab.params import values_in_words
 from ppml_lab.ui.qt_plot_export import add_export_button
+from ppml_lab.ui.qt_plot_paint import StagedRepaint
 from ppml_lab.ui.qt_plot_style import CLASS_PALETTE, PercentAxisItem, cache_axes, set_title
 
 
@@ -244,6 +245,7 @@ class CompareViewWidget(QWidget):
         self.accuracy_chart = _BarChart(self, "Test accuracy", percent=True)
         self.time_chart = _BarChart(self, "Time × plaintext")
         self.bytes_chart = _BarChart(self, "Data sent × training data")
+        self._staged = StagedRepaint(self)
         self.legend = QLabel(self)
         self.legend.setObjectName("compareLegend")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
@@ -421,6 +423,8 @@ class CompareViewWidget(QWidget):
     # ------------------------------------------------------------------ charts ---
 
     def _draw_charts(self) -> None:
+        # The three charts change together: repainted one per frame, not all in one.
+        self._staged.hold([c.plot for c in (self.accuracy_chart, self.time_chart, self.bytes_chart)])
         done = [r for r in self.rows if r.status == COMPLETED]
         labels = [r.label for r in done]
         colors = [self._colors.get(r.pattern, CLASS_PALETTE[0]) for r in done]

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -173,6 +174,28 @@ class AboveLegend(pg.LegendItem):
 
     def mouseDragEvent(self, ev) -> None:  # noqa: ANN001, N802
         ev.ignore()  # stays in its row
+
+    # Entries drawn again and again (a view redrawn for every new point): begin(), add() each,
+    # finish(); the legend is rebuilt only when they changed (each entry rebuilt costs a text
+    # layout, and a legend that changes size moves the plot).
+    def begin(self) -> None:
+        self._pending: list[tuple[Any, str]] | None = []
+
+    def add(self, item: Any, name: str) -> None:
+        """An entry: a curve, or a reference line (``pg.InfiniteLine``, drawn as its pen)."""
+        if getattr(self, "_pending", None) is None:
+            self.addItem(LineSample(item) if isinstance(item, pg.InfiniteLine) else item, name)
+        else:
+            self._pending.append((item, name))
+
+    def finish(self) -> None:
+        pending, self._pending = self._pending or [], None
+        key = [(id(item), name) for item, name in pending]
+        if key != getattr(self, "_shown", None):
+            self.clear()
+            for item, name in pending:
+                self.add(item, name)
+            self._shown = key
 
     def entry_texts(self) -> list[str]:
         """The legend's entries, in order."""

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QWidget
 
 from ppml_lab.experiments.sweep import SweepPoint
 from ppml_lab.ui.qt_plot_export import add_export_button
-from ppml_lab.ui.qt_plot_style import PALETTE, LineSample, add_legend_above, cache_axes, set_title
+from ppml_lab.ui.qt_plot_style import PALETTE, add_legend_above, cache_axes, set_title
 
 AUDIT_COLOR = PALETTE[1]
 PROVEN_COLOR = "#2e7d32"
@@ -70,23 +70,23 @@ class SweepAuditPanel:
         line.setVisible(value is not None)
         if value is not None:
             line.setValue(value)
-            self.legend.addItem(LineSample(line), name)
+            self.legend.add(line, name)
 
     def draw(self, points: Sequence[SweepPoint], grid: Sequence[float]) -> None:
         """Draw the audited points (nothing while the panel is hidden and none was audited)."""
         if not self.plot.isVisible() and not any(p.audit for p in points):
             return
-        self.legend.clear()
+        self.legend.begin()
         audited = [p for p in points if p.private and p.audit]
         lows = [(p, _number((p.audit or {}).get("epsilon_lower_bound"))) for p in audited]
         lows = [(p, v) for p, v in lows if v is not None]
         self.dots.setData(x=[math.log10(p.epsilon) for p, _ in lows], y=[v for _, v in lows])
         if lows:
-            self.legend.addItem(self.dots, "measured ε (best attack)")
+            self.legend.add(self.dots, "measured ε (best attack)")
         proven = sorted({(p.epsilon, p.epsilon_spent or p.epsilon) for p in audited})
         self.proven_curve.setData(x=[math.log10(e) for e, _ in proven], y=[s for _, s in proven])
         if proven:
-            self.legend.addItem(self.proven_curve, "proven ε")
+            self.legend.add(self.proven_curve, "proven ε")
         ceilings = [_number((p.audit or {}).get("epsilon_ceiling")) for p in points if p.audit]
         ceilings = [c for c in ceilings if c is not None]
         self._line(self.ceiling_line, max(ceilings) if ceilings else None, "audit's ceiling")
@@ -96,6 +96,7 @@ class SweepAuditPanel:
         mean = float(np.mean(public)) if public else None
         self._line(self.non_private_line, mean,
                    f"non-private model: ε ≥ {mean:.2f}" if mean is not None else "")
+        self.legend.finish()
         if grid:
             self.plot.getAxis("bottom").setTicks([epsilon_ticks(grid)])
             lo, hi = math.log10(min(grid)), math.log10(max(grid))

@@ -56,7 +56,6 @@ from ppml_lab.ui.qt_plot_export import add_export_button
 from ppml_lab.ui.qt_plot_style import (
     PALETTE,
     TEST_COLOR,
-    LineSample,
     PercentAxisItem,
     add_legend_above,
     cache_axes,
@@ -382,10 +381,10 @@ class SweepViewWidget(QWidget):
         self.mean_curve.setData(x=x, y=y)
         self.error_bars.setData(x=x, y=y, top=sd, bottom=sd)
         self.error_bars.setVisible(len(x) > 0)
-        self.legend.clear()
+        self.legend.begin()
         if private:
-            self.legend.addItem(self.seed_dots, "one run per seed")
-            self.legend.addItem(self.mean_curve, "mean ± sd over seeds")
+            self.legend.add(self.seed_dots, "one run per seed")
+            self.legend.add(self.mean_curve, "mean ± sd over seeds")
         np_acc = float(np.mean([p.test_accuracy for p in public])) if public else None
         self._line(self.non_private_line, np_acc,
                    f"non-private (plaintext) {np_acc * 100:.1f}%" if np_acc is not None else "")
@@ -393,6 +392,7 @@ class SweepViewWidget(QWidget):
                    f"always the commonest class {self.majority_rate * 100:.1f}%"
                    if self.majority_rate is not None else "")
         self._draw_plan()
+        self.legend.finish()
         if grid:
             self.plot.getAxis("bottom").setTicks([epsilon_ticks(grid)])
             lo, hi = math.log10(grid[0]), math.log10(grid[-1])
@@ -413,7 +413,7 @@ class SweepViewWidget(QWidget):
         line.setVisible(value is not None)
         if value is not None:
             line.setValue(value)
-            legend.addItem(LineSample(line), name)
+            legend.add(line, name)
 
     def _draw_plan(self) -> None:
         plan = self.plan
@@ -434,7 +434,7 @@ class SweepViewWidget(QWidget):
         ex = math.log10(plan.epsilon)
         self.plan_line.setValue(ex)
         self.plan_line.setVisible(True)
-        self.legend.addItem(LineSample(self.plan_line), f"planner: ε ≈ {_fmt_eps(plan.epsilon)}")
+        self.legend.add(self.plan_line, f"planner: ε ≈ {_fmt_eps(plan.epsilon)}")
         acc = plan.expected_accuracy if plan.expected_accuracy is not None else plan.target_accuracy
         self.plan_marker.setData(x=[ex], y=[acc])
         self.plan_marker.setVisible(True)

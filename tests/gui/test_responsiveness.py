@@ -215,3 +215,29 @@ def test_the_axes_are_cached_so_a_new_point_does_not_redraw_their_texts(plots) -
         for name in ("left", "bottom"):
             mode = plot.getPlotItem().getAxis(name).cacheMode()
             assert mode == QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+
+def test_a_legend_redrawn_with_the_same_entries_is_not_rebuilt(qtbot) -> None:  # noqa: ANN001
+    import pyqtgraph as pg
+
+    from ppml_lab.ui.qt_plot_style import add_legend_above
+
+    plot = pg.PlotWidget()
+    qtbot.addWidget(plot)
+    legend = add_legend_above(plot.getPlotItem())
+    curve = plot.plot([1, 2], [3, 4])
+    line = pg.InfiniteLine(pos=0.5, angle=0)
+    plot.addItem(line)
+
+    def draw(name: str) -> list[object]:
+        legend.begin()
+        legend.add(curve, "runs")
+        legend.add(line, name)
+        legend.finish()
+        return [label for _, label in legend.items]
+
+    first = draw("baseline 90%")
+    assert legend.entry_texts() == ["runs", "baseline 90%"]
+    assert draw("baseline 90%") == first  # the same entries: the same labels, nothing rebuilt
+    changed = draw("baseline 91%")
+    assert legend.entry_texts() == ["runs", "baseline 91%"] and changed[0] is not first[0]
