@@ -299,6 +299,7 @@ class RunLifecycleMixin:
 
     @Slot(object)
     def _on_run_job_returned(self, result: object) -> None:
+        self.plots.hold_repaints()  # the results below them may change the room they have
         self._flush_events()
         document = None
         if isinstance(result, jobs.DocumentedRun):

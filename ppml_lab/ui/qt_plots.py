@@ -176,15 +176,18 @@ class RunPlotsWidget(QWidget):
             self.partition_chart.set_payload(None)  # not the last run's split
         self._apply_visibility()
 
+    def hold_repaints(self) -> None:
+        """The window is about to change around the plots: they repaint one per frame after."""
+        self._staged.hold(self._placed)
+
     def settle_layout(self) -> None:
         """The run has ended: remember its plots for its ``layout``; hide those it left empty."""
         self._expected = set()
         if self._layout:
             self._layouts[self._layout] = self._shown_keys()
             self._layout_curves[self._layout] = {n for n, s in self._series.items() if s.xs}
-        for series in self._series.values():
-            if not series.xs:  # kept in a legend for this run, but it drew nothing
-                _legend(self._plots[series.plot_key]).removeItem(series.curve)
+        for series in (s for s in self._series.values() if not s.xs):  # kept, but drew nothing
+            _legend(self._plots[series.plot_key]).removeItem(series.curve)
         self._apply_visibility()
 
     def set_labels(self, label_for: Callable[[str], Label]) -> None:
