@@ -30,7 +30,7 @@ How the live plots read, then:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -402,6 +402,32 @@ def group_word(text: str) -> str:
     """
     words = text.lower().split()
     return words[0] if words and words[0] not in _FILLER_WORDS else text.lower()
+
+
+def route(name: str, label_for: Callable[[str], Any], count_in: Callable[[str], int]
+          ) -> tuple[str, str, str, str]:
+    """Where the live plots draw the metric ``name``: (plot key, colour, legend entry, name in
+    words). ``label_for`` is the engine's labels, ``count_in(key)`` the curves a plot has.
+    """
+    if name == "epsilon":
+        return "epsilon", EPSILON_COLOR, "ε spent", "ε spent"
+    if name.startswith("bytes:"):
+        meta = label_for(name.removeprefix("bytes:"))
+        color = PALETTE[count_in("bytes") % len(PALETTE)]
+        return "bytes", color, meta.plot_text or meta.text, meta.text
+    meta = label_for(name)
+    text = meta.plot_text or meta.text
+    if name.endswith("_loss") or name.endswith("_accuracy"):
+        key = "loss" if name.endswith("_loss") else "accuracy"
+        color = (
+            TRAIN_COLOR if name.startswith("train") else TEST_COLOR if name.startswith("test")
+            else PALETTE[(count_in(key) + 2) % len(PALETTE)]
+        )
+        return key, color, text, meta.text
+    if meta.unit == "B":
+        return "bytes", PALETTE[count_in("bytes") % len(PALETTE)], text, meta.text
+    key = f"metric:{meta.unit}:{group_word(meta.text)}"
+    return key, PALETTE[(count_in(key) * 3 + 2) % len(PALETTE)], text, meta.text
 
 
 def metric_plot_names(texts: list[str], step_name: str) -> tuple[str, str, list[str]]:

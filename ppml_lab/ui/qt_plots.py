@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QTimer, Slot
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QWidget
 
@@ -28,20 +28,16 @@ from ppml_lab.ui.qt_partition_chart import PartitionChartWidget
 from ppml_lab.ui.qt_plot_export import PlotExportButton
 from ppml_lab.ui.qt_plot_paint import PaintPacer, Series, StagedRepaint, pack_in_rows, plots_per_row
 from ppml_lab.ui.qt_plot_style import (
-    EPSILON_COLOR,
     MIN_ACCURACY_SPAN,
     MIN_RELATIVE_SPAN,
-    PALETTE,
-    TEST_COLOR,
-    TRAIN_COLOR,
     AboveLegend,
     LineSample,
     PercentAxisItem,
-    group_word,
     make_plot,
     metric_plot_names,
     percent_range,
     reference_line,
+    route,
     set_title,
     steady_range,
     value_range,
@@ -50,6 +46,9 @@ from ppml_lab.ui.qt_plot_style import (
 
 #: Largest share of the GUI thread's time that live plot drawing may take.
 PAINT_BUDGET = 0.3
+#: A spare plot for further metrics is built this long after start-up and after each run.
+SPARE_DELAY_MS = 1500
+_METRIC_TIP = "Further per-step metrics the pattern reports, named by its labels"
 
 
 __all__ = ["MIN_ACCURACY_SPAN", "MIN_RELATIVE_SPAN", "PAINT_BUDGET", "REFERENCE_ACCURACY",
@@ -109,6 +108,9 @@ class RunPlotsWidget(QWidget):
         self._metric_keys: list[str] = []  # plots of further metrics, in order of appearance
         self._pacer = PaintPacer(PAINT_BUDGET)
         self._staged = StagedRepaint(self)  # changes to every plot: repainted one per frame
+        self._spare: pg.PlotWidget | None = None  # a metric plot built ahead (see _make_spare)
+        self._running = False  # between reset() and settle_layout(): no spare built then
+        QTimer.singleShot(SPARE_DELAY_MS, self, self._make_spare)
         for key, plot in self._plots.items():
             self._pacer.watch(key, plot)
         self._held: list[Point] = []  # points for a plot not built yet (one is built per draw)
@@ -146,6 +148,7 @@ class RunPlotsWidget(QWidget):
         twice per run when a run hides what the next one shows again.
         """
         self._pacer.reset()
+        self._running = True
         self._staged.hold(self._placed)
         self._held.clear()
         self._planned = planned_steps if planned_steps and planned_steps > 0 else None
@@ -182,13 +185,14 @@ class RunPlotsWidget(QWidget):
 
     def settle_layout(self) -> None:
         """The run has ended: remember its plots for its ``layout``; hide those it left empty."""
-        self._expected = set()
+        self._expected, self._running = set(), False
         if self._layout:
             self._layouts[self._layout] = self._shown_keys()
             self._layout_curves[self._layout] = {n for n, s in self._series.items() if s.xs}
         for series in (s for s in self._series.values() if not s.xs):  # kept, but drew nothing
             _legend(self._plots[series.plot_key]).removeItem(series.curve)
         self._apply_visibility()
+        QTimer.singleShot(SPARE_DELAY_MS, self, self._make_spare)
 
     def set_labels(self, label_for: Callable[[str], Label]) -> None:
         """How the coming run's engine names its metrics and costs (its ``label_for``)."""
@@ -376,25 +380,7 @@ class RunPlotsWidget(QWidget):
 
     def _route(self, name: str) -> tuple[str, str, str, str]:
         """Where ``name`` is drawn: (plot key, colour, legend entry, name in words)."""
-        if name == "epsilon":
-            return "epsilon", EPSILON_COLOR, "ε spent", "ε spent"
-        if name.startswith("bytes:"):
-            meta = self._label(name.removeprefix("bytes:"))
-            color = PALETTE[self._count_in("bytes") % len(PALETTE)]
-            return "bytes", color, meta.plot_text or meta.text, meta.text
-        meta = self._label(name)
-        text = meta.plot_text or meta.text
-        if name.endswith("_loss") or name.endswith("_accuracy"):
-            key = "loss" if name.endswith("_loss") else "accuracy"
-            color = (
-                TRAIN_COLOR if name.startswith("train") else TEST_COLOR if name.startswith("test")
-                else PALETTE[(self._count_in(key) + 2) % len(PALETTE)]
-            )
-            return key, color, text, meta.text
-        if meta.unit == "B":
-            return "bytes", PALETTE[self._count_in("bytes") % len(PALETTE)], text, meta.text
-        key = f"metric:{meta.unit}:{group_word(meta.text)}"
-        return key, PALETTE[(self._count_in(key) * 3 + 2) % len(PALETTE)], text, meta.text
+        return route(name, self._label, self._count_in)
 
     def _needs_new_plot(self, name: str) -> bool:
         series = self._series.get(name)
@@ -422,11 +408,17 @@ class RunPlotsWidget(QWidget):
         self._series[name] = series
         return series
 
+    def _make_spare(self) -> None:
+        """Build a plot for further metrics ahead, while the window is idle: building one takes
+        40-100 ms (pyqtgraph makes its menus with it), too long in the middle of a run.
+        """
+        if self._spare is None and not self._running:
+            self._spare = make_plot("", "", self, _METRIC_TIP)
+            self._spare.setVisible(False)
+
     def _add_metric_plot(self, key: str) -> pg.PlotWidget:
-        unit = key.split(":", 2)[1]
-        plot = make_plot(
-            "", unit, self, "Further per-step metrics the pattern reports, named by its labels"
-        )
+        plot, self._spare = self._spare or make_plot("", "", self, _METRIC_TIP), None
+        plot.setLabel("left", key.split(":", 2)[1])
         plot.setLabel("bottom", self._step_name)
         self._plots[key] = plot
         self._pacer.watch(key, plot)

@@ -241,3 +241,18 @@ def test_a_legend_redrawn_with_the_same_entries_is_not_rebuilt(qtbot) -> None:  
     assert draw("baseline 90%") == first  # the same entries: the same labels, nothing rebuilt
     changed = draw("baseline 91%")
     assert legend.entry_texts() == ["runs", "baseline 91%"] and changed[0] is not first[0]
+
+
+def test_the_first_plot_of_a_new_metric_is_built_ahead_not_during_the_run(plots) -> None:
+    plots._make_spare()  # what the window does 1.5 s after start-up and after each run
+    spare = plots._spare
+    assert spare is not None and spare.isHidden()
+    plots.reset(planned_steps=3, layout="x")
+    plots.add_events(_step(1))
+    plots.draw_now()
+    assert plots.plot_of("clients_dropped") is spare  # taken, not built now
+    plots._make_spare()
+    assert plots._spare is None  # a run is going: nothing is built until it ends
+    plots.settle_layout()
+    plots._make_spare()
+    assert plots._spare is not None and plots._spare is not spare
