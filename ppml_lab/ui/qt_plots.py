@@ -46,6 +46,8 @@ from ppml_lab.ui.qt_plot_style import (
 
 #: Largest share of the GUI thread's time that live plot drawing may take.
 PAINT_BUDGET = 0.3
+#: Work one draw may do before the rest waits: a new plot costs it all, a legend entry one unit.
+BUILD_BUDGET = 3
 #: A spare plot for further metrics is built this long after start-up and after each run.
 SPARE_DELAY_MS = 1500
 _METRIC_TIP = "Further per-step metrics the pattern reports, named by its labels"
@@ -224,14 +226,13 @@ class RunPlotsWidget(QWidget):
     def add_points(self, points: Iterable[Point], *, build_all: bool = False) -> None:
         """Buffer new values from the run's state (cheap; nothing is drawn until :meth:`refresh`).
 
-        Metrics and the budget are drawn; costs only when their label puts them on the data-sent
-        plot. The plaintext reference's accuracy (:data:`REFERENCE_ACCURACY`) is the baseline line.
-        A plot that does not exist yet is built one per call (15-35 ms each): the points from
-        the second new plot on wait for the next call (:meth:`draw_if_due` makes it; with
-        ``build_all`` and in :meth:`draw_now` they do not wait).
+        Metrics and the budget are drawn; costs only on the data-sent plot; the reference's
+        accuracy (:data:`REFERENCE_ACCURACY`) is the baseline line. Work per call is bounded
+        (:data:`BUILD_BUDGET`); points past it wait for the next (:meth:`draw_if_due`) unless
+        ``build_all`` (:meth:`draw_now`).
         """
         queue, self._held = [*self._held, *points], []
-        built = False
+        spent = 0
         for i, point in enumerate(queue):
             if point.source == "overhead" and self._label(point.name).plot != "bytes":
                 continue
@@ -239,11 +240,12 @@ class RunPlotsWidget(QWidget):
                 self.set_baseline_accuracy(point.value)
                 continue
             name = f"bytes:{point.name}" if point.source == "overhead" else point.name
-            if not build_all and self._needs_new_plot(name):
-                if built:
+            cost = BUILD_BUDGET if self._needs_new_plot(name) else int(self._new_entry(name))
+            if cost and not build_all:
+                if spent and spent + cost > BUILD_BUDGET:
                     self._held = queue[i:]
                     break
-                built = True
+                spent += cost
             self._append(name, point.step, point.value)
         if not self._held:  # rearranged once every new plot is built (a no-op if none is)
             self._apply_visibility()
@@ -381,6 +383,12 @@ class RunPlotsWidget(QWidget):
     def _route(self, name: str) -> tuple[str, str, str, str]:
         """Where ``name`` is drawn: (plot key, colour, legend entry, name in words)."""
         return route(name, self._label, self._count_in)
+
+    def _new_entry(self, name: str) -> bool:
+        """``name``'s first point will add an entry to a legend."""
+        series = self._series.get(name)
+        legend = _legend(self._plots[series.plot_key]) if series is not None else None
+        return legend is None or (not series.xs and legend.getLabel(series.curve) is None)
 
     def _needs_new_plot(self, name: str) -> bool:
         series = self._series.get(name)
