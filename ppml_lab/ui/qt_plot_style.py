@@ -297,9 +297,15 @@ def make_plot(
 def cache_axes(plot: pg.PlotWidget) -> pg.PlotWidget:
     """Keep ``plot``'s axes as pixmaps: replaying an axis's drawing (its texts) took 10-15 ms per
     axis at every repaint of the plot, now only when its range, size or labels change.
+
+    And no automatic SI prefix: the lab's axes say their own units, and on an axis whose ticks
+    are set by hand (a log ε axis) pyqtgraph's prefix wrote a false "(x0.001)" after the label.
+    A plot that wants the prefix (bytes) enables it again.
     """
     for name in ("left", "bottom", "top", "right"):
-        plot.getPlotItem().getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        axis = plot.getPlotItem().getAxis(name)
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        axis.enableAutoSIPrefix(False)
     return plot
 
 

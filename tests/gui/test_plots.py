@@ -366,3 +366,18 @@ def test_value_axes_stay_while_the_data_fits_them() -> None:
     assert steady_range((-0.12, 2.4), (-0.11, 2.2), grows=True) is None
     # ...and is fitted anew when its room below 0 (in pixels) changed with the plot's height.
     assert steady_range((-0.3, 2.4), (-0.11, 2.2), grows=True) == (-0.11, 2.2)
+
+
+def test_no_axis_invents_a_scale_factor(window, qtbot) -> None:  # noqa: ANN001
+    """pyqtgraph's SI prefix wrote "(x0.001)" after the sweep's log ε label (its ticks are set
+    by hand); only the data-sent axis, in bytes, scales (kB, MB)."""
+    plots = [window.sweep_view.plot, window.sweep_view.audit_panel.plot, window.audit_view.plot,
+             window.compare_view.accuracy_chart.plot, window.plots.loss_plot,
+             window.plots.accuracy_plot, window.plots.epsilon_plot]
+    for plot in plots:
+        for name in ("left", "bottom"):
+            assert not plot.getAxis(name).autoSIPrefix, (plot, name)
+    assert window.plots.bytes_plot.getAxis("left").autoSIPrefix
+    axis = window.sweep_view.plot.getAxis("bottom")
+    window.sweep_view.plot.setXRange(-0.45, 0.45, padding=0)
+    assert "x0.001" not in axis.labelString()
