@@ -150,6 +150,15 @@ class StagedRepaint(QObject):
         if self._queue and not self._timer.isActive():
             self._timer.start()
 
+    @staticmethod
+    def warm_up(widgets: list[QWidget]) -> None:
+        """Paint hidden ``widgets`` once, off screen: their first appearance (style, layout, the
+        glyphs of their texts) then costs less in the frame where a run shows them.
+        """
+        for widget in widgets:
+            if widget.isHidden():
+                widget.grab()
+
     def release_all(self) -> None:
         """Every held plot repaints with the next frame."""
         while self._queue:
@@ -162,6 +171,15 @@ class StagedRepaint(QObject):
             widget.setUpdatesEnabled(True)  # and schedules its repaint
         if not self._queue:
             self._timer.stop()
+
+
+def warm_up(widgets: list[QWidget]) -> None:
+    """Paint hidden ``widgets`` once, off screen: their first appearance (style, layout, the
+    glyphs of their texts) then costs less in the frame where a run shows them.
+    """
+    for widget in widgets:
+        if widget.isHidden():
+            widget.grab()
 
 
 #: Curves with more points than this are drawn without markers (clutter, and slow).

@@ -417,12 +417,11 @@ class RunPlotsWidget(QWidget):
         return series
 
     def _make_spare(self) -> None:
-        """Build a plot for further metrics ahead, while the window is idle: building one takes
-        40-100 ms (pyqtgraph makes its menus with it), too long in the middle of a run.
-        """
+        """While idle: build a metric plot ahead (40-100 ms), paint the hidden plots once."""
         if self._spare is None and not self._running:
             self._spare = make_plot("", "", self, _METRIC_TIP)
             self._spare.setVisible(False)
+            StagedRepaint.warm_up([self.epsilon_plot, self.bytes_plot, self._spare])
 
     def _add_metric_plot(self, key: str) -> pg.PlotWidget:
         plot, self._spare = self._spare or make_plot("", "", self, _METRIC_TIP), None

@@ -247,9 +247,12 @@ def test_a_legend_redrawn_with_the_same_entries_is_not_rebuilt(qtbot) -> None:  
 
 
 def test_the_first_plot_of_a_new_metric_is_built_ahead_not_during_the_run(plots) -> None:
+    axis = plots.epsilon_plot.getAxis("left")
+    assert plots.epsilon_plot.isHidden() and axis.picture is None  # never painted yet
     plots._make_spare()  # what the window does 1.5 s after start-up and after each run
     spare = plots._spare
     assert spare is not None and spare.isHidden()
+    assert axis.picture is not None  # the hidden plots were painted once, off screen
     plots.reset(planned_steps=3, layout="x")
     plots.add_events(_step(1))
     plots.draw_now()
