@@ -14,7 +14,8 @@ A local deployment, all on 127.0.0.1 with ports that are free right now:
 On Linux all of these are forked from one launcher process that imports Flower once
 (:mod:`.flower_launcher`: each Flower program otherwise spends about 2 s of CPU importing
 Flower); elsewhere they are started one by one. The SuperLink and SuperNodes run with
-``--isolation process`` and the lab starts their SuperExecs itself, so every process Flower starts (ServerApp and ClientApp processes included)
+``--isolation process`` and the lab starts their SuperExecs itself, so every process Flower
+starts (ServerApp and ClientApp processes included)
 lives in the process group of one of the lab's children: the process runtime
 (:class:`~ppml_lab.engines.runtime.ProcessGroup`) stops them all on finish, cancel, error or exit.
 
@@ -37,8 +38,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections import deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -49,6 +48,7 @@ import numpy as np
 from ppml_lab.engines.base import CancelToken
 from ppml_lab.engines.events import Log
 from ppml_lab.engines.federated import flower_launcher
+from ppml_lab.engines.federated.flower_launcher import superlink_answers
 from ppml_lab.engines.federated.flower_setup import INSTALL_HINT, program_path
 from ppml_lab.engines.federated.flower_wire import SPEC_KEY, RunSpec, decode_line
 from ppml_lab.engines.runtime import ChildFailed, ProcessGroup, free_ports
@@ -85,15 +85,6 @@ def _env(home: Path) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         "NO_COLOR": "1",
     }
-
-
-def superlink_answers(host: str, port: int, timeout: float = 2.0) -> bool:
-    """True when a SuperLink answers its health check at ``host:port``."""
-    try:
-        with urllib.request.urlopen(f"http://{host}:{port}/health", timeout=timeout) as r:
-            return 200 <= r.status < 300
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
 
 
 def no_superlink_message(host: str, port: int) -> str:
@@ -291,7 +282,7 @@ def _start_forked(
     link = f"127.0.0.1:{link_port}"
     plan = {
         "logs": str(work / "logs"),
-        "link": {"args": _link_argv(link_port)[1:], "health": link},
+        "link": {"args": _link_argv(link_port)[1:], "host": "127.0.0.1", "port": link_port},
         "daemons": [{"name": name, "program": argv[0], "args": argv[1:]}
                     for name, argv in _daemons(link, paths, node_ports)],
         "run": run_args,

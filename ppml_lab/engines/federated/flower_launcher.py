@@ -12,7 +12,7 @@ started by hand.
 Run as a child program of the lab (``ppml-lab child ppml_lab.engines.federated.flower_launcher
 PLAN.json``); the plan says what to start (see :func:`~.flower_deploy.deploy`):
 
-* ``link``: the SuperLink's arguments and the ``host:port`` whose ``/health`` says it is up;
+* ``link``: the SuperLink's arguments, ``host`` and ``port`` (its ``/health`` says it is up);
   everything else starts after that, so that SuperNodes do not back off for seconds;
 * ``daemons``: the SuperExecs and SuperNodes (``name``, ``program``, ``args``), each writing to
   its own log file in ``logs``;
@@ -46,7 +46,7 @@ from typing import Any
 
 from ppml_lab.engines.federated.flower_wire import encode_line
 
-__all__ = ["available", "main"]
+__all__ = ["available", "main", "superlink_answers"]
 
 #: Seconds to wait for the SuperLink to answer its health check.
 _LINK_WAIT = 60.0
@@ -115,9 +115,10 @@ def fork(program: str, args: Sequence[str], log: Path | None) -> int:
     return 0  # pragma: no cover - unreachable
 
 
-def _answers(address: str) -> bool:
+def superlink_answers(host: str, port: int, timeout: float = 2.0) -> bool:
+    """True when a SuperLink answers its health check at ``host:port``."""
     try:
-        with urllib.request.urlopen(f"http://{address}/health", timeout=0.5) as reply:
+        with urllib.request.urlopen(f"http://{host}:{port}/health", timeout=timeout) as reply:
             return 200 <= reply.status < 300
     except (urllib.error.URLError, OSError, ValueError):
         return False
@@ -174,7 +175,7 @@ def launch(plan: dict[str, Any]) -> int:
         for item in plan["daemons"]:
             entry_point(item["program"])
         entry_point("flwr")
-        while not _answers(link["health"]):
+        while not superlink_answers(link["host"], int(link["port"]), timeout=0.5):
             daemons.check()
             if time.monotonic() > deadline:
                 raise _Stopped(
