@@ -173,15 +173,6 @@ class StagedRepaint(QObject):
             self._timer.stop()
 
 
-def warm_up(widgets: list[QWidget]) -> None:
-    """Paint hidden ``widgets`` once, off screen: their first appearance (style, layout, the
-    glyphs of their texts) then costs less in the frame where a run shows them.
-    """
-    for widget in widgets:
-        if widget.isHidden():
-            widget.grab()
-
-
 #: Curves with more points than this are drawn without markers (clutter, and slow).
 MAX_POINTS_WITH_SYMBOLS = 60
 

@@ -151,6 +151,8 @@ class AboveLegend(pg.LegendItem):
         self._plot_item = plot_item
         self._busy = False
         self._width_laid_out = -1.0
+        self._pending: list[tuple[Any, str]] | None = None  # entries between begin() and finish()
+        self._shown: list[tuple[int, str]] | None = None  # what finish() last put in the legend
         self.setParentItem(plot_item)
         plot_item.legend = self  # curves plotted with a name join it
         plot_item.vb.sigResized.connect(self._place)
@@ -179,11 +181,11 @@ class AboveLegend(pg.LegendItem):
     # finish(); the legend is rebuilt only when they changed (each entry rebuilt costs a text
     # layout, and a legend that changes size moves the plot).
     def begin(self) -> None:
-        self._pending: list[tuple[Any, str]] | None = []
+        self._pending = []
 
     def add(self, item: Any, name: str) -> None:
         """An entry: a curve, or a reference line (``pg.InfiniteLine``, drawn as its pen)."""
-        if getattr(self, "_pending", None) is None:
+        if self._pending is None:
             self.addItem(LineSample(item) if isinstance(item, pg.InfiniteLine) else item, name)
         else:
             self._pending.append((item, name))
@@ -191,7 +193,7 @@ class AboveLegend(pg.LegendItem):
     def finish(self) -> None:
         pending, self._pending = self._pending or [], None
         key = [(id(item), name) for item, name in pending]
-        if key != getattr(self, "_shown", None):
+        if key != self._shown:
             self.clear()
             for item, name in pending:
                 self.add(item, name)
