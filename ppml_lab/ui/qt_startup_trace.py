@@ -22,27 +22,16 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QWindow
 from PySide6.QtWidgets import QWidget
 
+from ppml_lab.process_age import process_age
+
 #: The environment variable that turns the trace on.
 TRACE_ENV = "PPML_LAB_STARTUP_TRACE"
 _PREFIX = "ppml-lab startup:"
-_T0 = time.perf_counter()
 
 
 def enabled() -> bool:
     """Whether the trace is on (the environment variable is set to 1)."""
     return os.environ.get(TRACE_ENV, "") == "1"
-
-
-def process_age() -> float:
-    """Seconds since this process started (Linux: from /proc; elsewhere since this import)."""
-    try:
-        with open("/proc/self/stat", encoding="ascii") as fh:
-            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
-        with open("/proc/uptime", encoding="ascii") as fh:
-            uptime = float(fh.read().split()[0])
-        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
-    except (OSError, ValueError, IndexError, AttributeError):
-        return time.perf_counter() - _T0
 
 
 def mark(milestone: str) -> None:

@@ -42,25 +42,13 @@ from typing import Any
 import numpy as np
 
 from ppml_lab.engines.smpc import wire
+from ppml_lab.process_age import process_age
 
 PROG = "ppml-lab child ppml_lab.engines.smpc.party"
-_T_START = time.perf_counter()
 
 
 class JobError(Exception):
     """A job that cannot run, said in one line."""
-
-
-def _process_age() -> float:
-    """Seconds since this process started (Linux: from /proc; elsewhere since this import)."""
-    try:
-        with open("/proc/self/stat", encoding="ascii") as fh:
-            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
-        with open("/proc/uptime", encoding="ascii") as fh:
-            uptime = float(fh.read().split()[0])
-        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
-    except (OSError, ValueError, IndexError, AttributeError):
-        return time.perf_counter() - _T_START
 
 
 def _on_signal(signum: int, _frame: Any) -> None:
@@ -218,7 +206,7 @@ async def _run(mpc: Any, job: wire.PartyJob, arrays: dict[str, np.ndarray],
     pid = mpc.pid
     meter = _Meter(mpc)
     await mpc.start()
-    connect = _process_age()
+    connect = process_age()
     _emit("overhead", step=0, kind="connect_seconds", value=connect, unit="s")
     extra: dict[str, Any] = {"threshold": mpc.threshold, "no_prss": bool(mpc.options.no_prss),
                              "sec_param": int(mpc.options.sec_param)}
