@@ -29,6 +29,7 @@ from ppml_lab.experiments.evaluation import Headline
 __all__ = [
     "COST_BANDS",
     "Story",
+    "fmt_bytes",
     "audit_words",
     "best_attack",
     "guarantee_from_document",
@@ -48,6 +49,16 @@ def pct(value: float | None, digits: int = 1) -> str:
     if value is None or not math.isfinite(value):
         return "—"
     return f"{value * 100:.{digits}f}%"
+
+
+def fmt_bytes(value: float) -> str:
+    """A byte count in words ("812 B", "12.9 kB", "1.3 MB")."""
+    size = float(value)
+    for prefix in ("B", "kB", "MB", "GB"):
+        if abs(size) < 1000:
+            return f"{size:,.0f} {prefix}" if prefix == "B" else f"{size:.3g} {prefix}"
+        size /= 1000
+    return f"{size:.3g} TB"
 
 
 def lower_first(text: str) -> str:

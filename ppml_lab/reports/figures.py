@@ -10,7 +10,7 @@ from typing import Any
 
 from ppml_lab.engines.contract import COMMON_LABELS, Label
 from ppml_lab.engines.registry import get_engine
-from ppml_lab.experiments.narrative import pct
+from ppml_lab.experiments.narrative import fmt_bytes, pct
 from ppml_lab.reports.model import Table
 
 __all__ = ["confusion_table", "costs_table", "fmt_value", "results_table"]
@@ -20,15 +20,6 @@ def _num(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(float(value)) else None
-
-
-def fmt_bytes(value: float) -> str:
-    size = float(value)
-    for prefix in ("B", "kB", "MB", "GB"):
-        if abs(size) < 1000:
-            return f"{size:,.0f} {prefix}" if prefix == "B" else f"{size:.3g} {prefix}"
-        size /= 1000
-    return f"{size:.3g} TB"
 
 
 def fmt_value(value: Any, unit: str = "") -> str:

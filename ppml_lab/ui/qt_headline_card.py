@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from ppml_lab.experiments.evaluation import Headline
-from ppml_lab.experiments.narrative import guessing_words
+from ppml_lab.experiments.narrative import fmt_bytes, guessing_words
 
 #: Colours of the protection levels (``Guarantee.level``); any other level (NOT PRIVATE ...) is red.
 LEVEL_COLORS = {
@@ -241,7 +241,7 @@ class HeadlineCardWidget(QFrame):
         if cost:
             parts.append("Cost: " + html.escape(cost))
         if h.bytes_sent:
-            parts.append(f"{_bytes(h.bytes_sent)} sent")
+            parts.append(f"{fmt_bytes(h.bytes_sent)} sent")
         return " · ".join(parts)
 
 
@@ -294,15 +294,6 @@ class DetailsToggle(QToolButton):
     def _on_self_toggled(self, checked: bool) -> None:
         self._apply(checked)
         self._settings.setValue(self._key, checked)
-
-
-def _bytes(value: float) -> str:
-    size = float(value)
-    for prefix in ("B", "kB", "MB", "GB"):
-        if abs(size) < 1000:
-            return f"{size:,.0f} {prefix}" if prefix == "B" else f"{size:.3g} {prefix}"
-        size /= 1000
-    return f"{size:.3g} TB"
 
 
 def _figure(value: Any, digits: int = 3) -> str:
