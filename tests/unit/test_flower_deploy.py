@@ -25,7 +25,7 @@ from ppml_lab.engines.registry import get_engine
 from ppml_lab.engines.runtime import free_ports
 from ppml_lab.engines.runtime.command import child_argv
 from ppml_lab.experiments.config import Experiment
-from ppml_lab.experiments.runner import prepare_data
+from ppml_lab.experiments.runner import drive, prepare_data
 
 SEED = 5
 PARAMS = FederatedParams(clients=3, rounds=3, backend="flower")
@@ -34,18 +34,6 @@ PARAMS = FederatedParams(clients=3, rounds=3, backend="flower")
 @pytest.fixture(scope="module")
 def data():
     return prepare_data(Experiment(seed=SEED))
-
-
-def _drain(gen, on_event=None):  # noqa: ANN001, ANN202
-    events = []
-    while True:
-        try:
-            event = next(gen)
-        except StopIteration as stop:
-            return events, stop.value
-        events.append(event)
-        if on_event is not None:
-            on_event(event)
 
 
 def engine_model():  # noqa: ANN201
@@ -74,7 +62,7 @@ def test_a_superlink_that_does_not_answer_is_a_clear_error(data) -> None:
     params = dataclasses.replace(PARAMS, superlink=f"127.0.0.1:{port}")
     gen = get_engine("federated").run(data, engine_model(), params, seed=SEED, cancel=CancelToken())
     with pytest.raises(ValueError, match=f"No Flower SuperLink answers at 127.0.0.1:{port}.*leave superlink empty"):
-        _drain(gen)
+        drive(gen)
 
 
 def test_a_flower_process_that_stops_early_is_named_with_its_output(tmp_path) -> None:
