@@ -31,6 +31,7 @@ one by one.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import json
 import os
@@ -57,8 +58,11 @@ def available() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
+@functools.cache
 def entry_point(program: str) -> Callable[[], Any]:
-    """The function that the installed ``flwr``'s console script ``program`` calls (imported)."""
+    """The function that the installed ``flwr``'s console script ``program`` calls (imported;
+    looked up once per program: reading every package's entry points takes time).
+    """
     for ep in importlib.metadata.entry_points(group="console_scripts", name=program):
         if ep.value.startswith("flwr."):
             return ep.load()
@@ -146,9 +150,11 @@ class _Daemons:
         self.logs = logs
         self.by_pid: dict[int, tuple[str, Path]] = {}
 
-    def start(self, name: str, program: str, args: Sequence[str]) -> None:
+    def start(self, name: str, program: str, args: Sequence[str]) -> Path:
+        """Fork ``program``; the file its output goes to."""
         log = self.logs / (name.replace(" ", "_").replace("'", "") + ".log")
         self.by_pid[fork(program, args, log)] = (name, log)
+        return log
 
     def check(self) -> None:
         """Raise ``_Stopped`` when one of them has exited."""
@@ -168,8 +174,7 @@ def launch(plan: dict[str, Any]) -> int:
     daemons = _Daemons(logs)
     link = plan.get("link")
     if link:
-        daemons.start("SuperLink", "flower-superlink", link["args"])
-        link_log = next(iter(daemons.by_pid.values()))[1]
+        link_log = daemons.start("SuperLink", "flower-superlink", link["args"])
         deadline = time.monotonic() + _LINK_WAIT
         # Import the other programs while the SuperLink starts (the other core is free).
         for item in plan["daemons"]:
