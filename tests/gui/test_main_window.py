@@ -41,6 +41,11 @@ def test_loads_a_builtin_and_runs_the_baseline(window, qtbot, messages) -> None:
     assert window.plots.epsilon_plot.isHidden()
     assert messages.texts == []
     assert window.run_action.isEnabled() and not window.cancel_action.isEnabled()
+    # the run's process was started below the window's priority (the GUI thread comes first)
+    from ppml_lab.engines.runtime import child_niceness
+    from ppml_lab.ui.qt_main_window import BACKGROUND_NICENESS
+
+    assert child_niceness() == BACKGROUND_NICENESS > 0
 
 
 def test_cancel_mid_run_keeps_the_partial_history(window, qtbot, messages) -> None:

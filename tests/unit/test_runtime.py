@@ -21,10 +21,12 @@ from ppml_lab.engines.runtime import (
     RunTimeout,
     Terminated,
     cancel_token,
+    child_niceness,
     describe_interrupt,
     emit,
     exit_code,
     free_ports,
+    set_child_niceness,
     termination_as_interrupt,
 )
 
@@ -61,6 +63,13 @@ def sleep_forever(ignore_sigterm: bool = False) -> None:
     emit(Progress(step=0, total=1))
     while True:
         time.sleep(1)
+
+
+def niceness_here_and_in_a_command() -> tuple[int, int]:
+    """This child's niceness, and that of a process it starts (as SMPC parties are started)."""
+    out = subprocess.run([sys.executable, "-c", "import os; print(os.nice(0))"],
+                         capture_output=True, text=True, check=True).stdout
+    return os.nice(0), int(out)
 
 
 PRINTER = [
@@ -126,6 +135,27 @@ def test_function_children_send_typed_events_and_return_values() -> None:
     assert (a.result, b.result) == ({"sum": 3}, {"sum": 1})
     assert (a.exitcode, b.exitcode) == (0, 0)
     assert a.pid != os.getpid() and gone(a.pid, b.pid)
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="POSIX niceness only")
+def test_children_run_at_the_niceness_asked_for_and_what_they_start_inherits_it() -> None:
+    base = os.nice(0)
+    try:
+        set_child_niceness(3)
+        assert child_niceness() == 3
+        with ProcessGroup(name="test") as group:
+            niced = group.start(niceness_here_and_in_a_command)
+            list(group.events())
+        set_child_niceness(0)
+        with ProcessGroup(name="test") as group:
+            plain = group.start(niceness_here_and_in_a_command)
+            list(group.events())
+    finally:
+        set_child_niceness(0)
+    assert niced.result == (min(base + 3, 19), min(base + 3, 19))
+    assert plain.result == (base, base)
+    with pytest.raises(ValueError, match="only be raised"):
+        set_child_niceness(-1)
 
 
 def test_a_value_error_in_a_child_is_a_value_error() -> None:

@@ -49,7 +49,13 @@ from ppml_lab.engines.runtime.children import (
     RunTimeout,
 )
 from ppml_lab.engines.runtime.command import child_argv, run_child
-from ppml_lab.engines.runtime.context import free_ports, mp_context, stop_helpers
+from ppml_lab.engines.runtime.context import (
+    child_niceness,
+    free_ports,
+    mp_context,
+    set_child_niceness,
+    stop_helpers,
+)
 from ppml_lab.engines.runtime.group import CLOSE_TIMEOUT, POLL_SECONDS, ProcessGroup
 from ppml_lab.engines.runtime.signals import (
     Terminated,
@@ -70,6 +76,7 @@ __all__ = [
     "Terminated",
     "cancel_token",
     "child_argv",
+    "child_niceness",
     "describe_interrupt",
     "emit",
     "exit_code",
@@ -77,6 +84,7 @@ __all__ = [
     "in_child",
     "mp_context",
     "run_child",
+    "set_child_niceness",
     "stop_helpers",
     "termination_as_interrupt",
 ]

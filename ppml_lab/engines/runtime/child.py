@@ -12,6 +12,7 @@ held by a dead child.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -120,9 +121,16 @@ def _watch_stop_pipe(stop: Any) -> None:
     os._exit(1)
 
 
-def child_main(target: Callable[..., Any], args: tuple[Any, ...], conn: Any, stop: Any) -> None:
-    """Entry point of every function child (runs in the child process)."""
+def child_main(
+    target: Callable[..., Any], args: tuple[Any, ...], conn: Any, stop: Any, niceness: int = 0
+) -> None:
+    """Entry point of every function child (runs in the child process); ``niceness`` is added
+    to the process's own (see :func:`~ppml_lab.engines.runtime.context.set_child_niceness`).
+    """
     global _LINK
+    if niceness > 0 and hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(niceness)
     # The parent decides when its children stop: a Ctrl+C in a terminal reaches the whole
     # foreground process group, and a child must not die (with a traceback) on its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -11,6 +11,8 @@
   this process exits, not some time after. It runs at interpreter exit, after every open
   process group was closed (see :func:`watch_at_exit`).
 * :func:`free_ports`: free TCP ports on the loopback interface, for parties that talk over TCP.
+* :func:`set_child_niceness`: function children started from then on run at a lower scheduling
+  priority (the window asks for it: its GUI thread must get a core the moment it has work).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from collections.abc import Iterable
 from multiprocessing.context import BaseContext
 from typing import Any
 
-__all__ = ["free_ports", "mp_context", "stop_helpers"]
+__all__ = ["child_niceness", "free_ports", "mp_context", "set_child_niceness", "stop_helpers"]
 
 _CHILD_MODULE = "ppml_lab.engines.runtime.child"
 _lock = threading.Lock()
@@ -34,6 +36,28 @@ _preload: list[str] = ["__main__"]  # multiprocessing's own default, kept for ot
 # Strong references: a group dropped without close() must still be closed at exit.
 _open_groups: set[Any] = set()
 _at_exit_registered = False
+_child_niceness = 0
+
+
+def set_child_niceness(increment: int) -> None:
+    """Function children started from now on add ``increment`` to their niceness (POSIX
+    ``nice``: higher is a lower priority; 0 leaves them as this process). What they start (SMPC
+    parties, Flower's programs) inherits it. Ignored where the system has no ``os.nice``.
+
+    The window sets :data:`~ppml_lab.ui.qt_main_window.BACKGROUND_NICENESS`: on two cores an
+    engine's process (and its BLAS threads) otherwise competes with the GUI thread on equal
+    terms, and the window waits for a core in the middle of a repaint. With it the scheduler
+    gives the GUI thread a core as soon as it wakes, and the engine every cycle it leaves.
+    """
+    global _child_niceness
+    if increment < 0:
+        raise ValueError("a child's niceness can only be raised (increment >= 0)")
+    _child_niceness = int(increment)
+
+
+def child_niceness() -> int:
+    """The niceness increment function children started now get (see :func:`set_child_niceness`)."""
+    return _child_niceness
 
 
 def mp_context(preload: Iterable[str] = ()) -> BaseContext:

@@ -25,7 +25,12 @@ from ppml_lab.engines.runtime.children import (
     Received,
     RunTimeout,
 )
-from ppml_lab.engines.runtime.context import mp_context, register_group, unregister_group
+from ppml_lab.engines.runtime.context import (
+    child_niceness,
+    mp_context,
+    register_group,
+    unregister_group,
+)
 
 __all__ = ["ProcessGroup"]
 
@@ -123,7 +128,9 @@ class ProcessGroup:
         reader, writer = ctx.Pipe(duplex=False)
         name = name or f"{getattr(target, '__name__', 'child')} {len(self._children) + 1}"
         process = ctx.Process(
-            target=child_main, args=(target, tuple(args), writer, self._stop_r), name=name
+            target=child_main,
+            args=(target, tuple(args), writer, self._stop_r, child_niceness()),
+            name=name,
         )
         try:
             process.start()
