@@ -315,6 +315,19 @@ def _series_range(values: Sequence[float], lines: Sequence[float], fixed: tuple[
     return lo, hi
 
 
+def line_x_ticks(chart: Chart, x_lo: float, x_hi: float) -> list[tuple[float, str]]:
+    """The ticks of a line chart's x axis: the chart's own, decades on a log axis, else round
+    numbers; a linear axis without a fixed range counts steps (epochs, rounds), so whole numbers
+    only (a 2-round run reads "1, 2", not "1, 1.2, 1.4 ...").
+    """
+    if chart.x_ticks:
+        return [(v, t) for v, t in chart.x_ticks]
+    if chart.x_log:
+        return [(v, f"{v:g}") for v in _log_ticks(x_lo, x_hi)]
+    return [(v, _fmt_tick(v, False, False)) for v in _nice_ticks(x_lo, x_hi, 6)
+            if chart.x_range is not None or v == int(v)]
+
+
 def _draw_lines(p: QPainter, rect: QRectF, chart: Chart, scale: float) -> None:
     legend = _legend_rows(_legend_items(chart), rect.width(), scale)
     y = _draw_legend(p, legend, rect.left(), rect.top(), scale)
@@ -355,14 +368,7 @@ def _draw_lines(p: QPainter, rect: QRectF, chart: Chart, scale: float) -> None:
         p.setPen(_MUTED)
         p.drawText(QRectF(plot.left() - label_w, py - tick_h / 2, label_w - 4 * scale, tick_h),
                    int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), text)
-    if chart.x_ticks:
-        x_ticks = [(v, t) for v, t in chart.x_ticks]
-    elif chart.x_log:
-        x_ticks = [(v, f"{v:g}") for v in _log_ticks(x_lo, x_hi)]
-    else:
-        x_ticks = [(v, _fmt_tick(v, False, False)) for v in _nice_ticks(x_lo, x_hi, 6)
-                   if chart.x_range is not None or v == int(v) or x_hi - x_lo < 5]
-    for v, text in x_ticks:
+    for v, text in line_x_ticks(chart, x_lo, x_hi):
         if not x_lo - 1e-12 <= v <= x_hi + 1e-12:
             continue
         px = ax(v)

@@ -254,3 +254,15 @@ def test_export_report_says_why_it_could_not_write(window, qtbot, tmp_path, runs
     assert messages.boxes and messages.boxes[-1][0] == "Cannot write the report"
     assert "does not exist" in messages.boxes[-1][1]
     assert "not written" in window.state
+
+
+def test_a_step_axis_has_whole_numbers_and_a_fraction_axis_keeps_its_fractions() -> None:
+    from ppml_lab.reports.model import Chart, Series
+    from ppml_lab.reports.qt_charts import line_x_ticks
+
+    rounds = Chart(kind="lines", title="t", series=(Series(name="a", x=(1.0, 2.0), y=(0.5, 0.6)),))
+    assert line_x_ticks(rounds, 1.0, 2.0) == [(1.0, "1"), (2.0, "2")]  # not 1, 1.2, 1.4 ...
+    assert [v for v, _ in line_x_ticks(rounds, 1.0, 30.0)] == [5, 10, 15, 20, 25, 30]
+    share = Chart(kind="lines", title="t", x_range=(0.0, 1.0),
+                  series=(Series(name="a", x=(0.0, 1.0), y=(0.5, 0.6)),))
+    assert [t for _, t in line_x_ticks(share, 0.0, 1.0)] == ["0", "0.2", "0.4", "0.6", "0.8", "1"]
