@@ -11,9 +11,10 @@ no epsilon).
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
-__all__ = ["finite_or_none", "jsonable"]
+__all__ = ["finite_or_none", "jsonable", "number_or_none"]
 
 
 def finite_or_none(x: Any) -> float | None:
@@ -22,6 +23,17 @@ def finite_or_none(x: Any) -> float | None:
         return None
     value = float(x)
     return value if math.isfinite(value) else None
+
+
+def number_or_none(value: Any) -> float | None:
+    """``value`` as a float if it is a finite real number, else None (also for a bool, text,
+    NaN or infinity): how a figure is read from a document that may hold anything (a history
+    file edited by hand, an older version's result), where :func:`finite_or_none` would raise.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    out = float(value)
+    return out if math.isfinite(out) else None
 
 
 def jsonable(obj: Any) -> Any:

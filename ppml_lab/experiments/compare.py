@@ -28,7 +28,6 @@ comparison (partial failure is data).
 from __future__ import annotations
 
 import html
-import math
 import platform
 import re
 import time
@@ -48,7 +47,7 @@ from ppml_lab.engines.registry import REFERENCE, engine_names, get_engine
 from ppml_lab.experiments.config import Experiment
 from ppml_lab.experiments.evaluation import majority_class_rate
 from ppml_lab.experiments.runner import RunResult, drive, prepare_data, run_experiment
-from ppml_lab.jsonable import jsonable
+from ppml_lab.jsonable import jsonable, number_or_none
 from ppml_lab.models import ModelParams
 from ppml_lab.params import to_mapping
 
@@ -217,14 +216,6 @@ def _plain(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", str(text))).strip()
 
 
-def _finite(value: Any) -> float | None:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
-
-
 def _guarantee_fields(g: Guarantee, *, reference: bool) -> dict[str, Any]:
     """The row's guarantee columns, from the engine's :class:`Guarantee`."""
     setting = ""
@@ -252,8 +243,8 @@ def _guarantee_fields(g: Guarantee, *, reference: bool) -> dict[str, Any]:
     return {
         "level": g.level,
         "guarantee_numbers": numbers,
-        "epsilon": _finite(g.epsilon) if g.has_epsilon else None,
-        "delta": _finite(g.delta) if g.has_epsilon else None,
+        "epsilon": number_or_none(g.epsilon) if g.has_epsilon else None,
+        "delta": number_or_none(g.delta) if g.has_epsilon else None,
         "unit": g.unit,
         "not_private": bool(g.no_protection),
         "who_sees": who,
@@ -374,13 +365,13 @@ def _completed_row(
 ) -> ComparisonRow:
     er = result.engine_result
     assert er is not None
-    acc = _finite(er.final.get("test_accuracy"))
-    ref_acc = _finite(ref.get("test_accuracy"))
+    acc = number_or_none(er.final.get("test_accuracy"))
+    ref_acc = number_or_none(ref.get("test_accuracy"))
     costs = {kind: e.value for kind, e in result.history.overheads.items()}
     costs.update(er.overhead)
-    seconds = _finite(costs.get("seconds"))
-    ref_seconds = _finite(ref.get("seconds"))
-    sent = _finite(costs.get("bytes_sent"))
+    seconds = number_or_none(costs.get("seconds"))
+    ref_seconds = number_or_none(ref.get("seconds"))
+    sent = number_or_none(costs.get("bytes_sent"))
     data_bytes = int(data.n_train) * (int(data.n_features) + 1) * BYTES_PER_NUMBER
     g = result.guarantee()
     return ComparisonRow(

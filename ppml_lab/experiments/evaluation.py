@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ppml_lab.jsonable import finite_or_none
+from ppml_lab.jsonable import finite_or_none, number_or_none
 
 __all__ = [
     "GUESSING_RULE",
@@ -254,19 +254,19 @@ def like_for_like(
     items = [
         {"kind": kind, "label": label, "seconds": float(costs[kind])}
         for kind, label in one_off.items()
-        if _finite(costs.get(kind)) is not None
+        if number_or_none(costs.get(kind)) is not None
     ]
     one_off_total = sum(item["seconds"] for item in items)
-    train = _finite(costs.get("train_seconds"))
+    train = number_or_none(costs.get("train_seconds"))
     if train is not None:
         measured_as = "train_seconds"
     else:
-        total = _finite(costs.get("seconds"))
+        total = number_or_none(costs.get("seconds"))
         if total is None:
             return None
         train = max(total - one_off_total, 0.0)
         measured_as = "seconds minus one-off work" if items else "seconds"
-    ref = _finite(reference_seconds)
+    ref = number_or_none(reference_seconds)
     return {
         "training_seconds": train,
         "measured_as": measured_as,
@@ -275,12 +275,6 @@ def like_for_like(
         "one_off": items,
         "one_off_seconds": one_off_total,
     }
-
-
-def _finite(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(float(value)) else None
 
 
 # -- the headline ------------------------------------------------------------------------------
@@ -383,18 +377,18 @@ class Headline:
         guess = evaluation.get("guessing_test") or {}
         useless = evaluation.get("no_better_than_guessing") is True
         level = str(protection.get("level", "none"))
-        epsilon = _finite(protection.get("epsilon"))
-        accuracy = _finite(final.get("test_accuracy"))
+        epsilon = number_or_none(protection.get("epsilon"))
+        accuracy = number_or_none(final.get("test_accuracy"))
         if accuracy is None:
-            accuracy = _finite(evaluation.get("accuracy"))
+            accuracy = number_or_none(evaluation.get("accuracy"))
         return cls(
             accuracy=accuracy,
-            reference_accuracy=None if is_reference else _finite(baseline.get("test_accuracy")),
+            reference_accuracy=None if is_reference else number_or_none(baseline.get("test_accuracy")),
             is_reference=is_reference,
             majority_class=evaluation.get("majority_class"),
-            majority_rate=_finite(evaluation.get("majority_class_rate")),
+            majority_rate=number_or_none(evaluation.get("majority_class_rate")),
             no_better_than_guessing=evaluation.get("no_better_than_guessing"),
-            accuracy_needed=_finite(guess.get("accuracy_needed")),
+            accuracy_needed=number_or_none(guess.get("accuracy_needed")),
             test_rows=int(evaluation.get("test_rows") or 0),
             level=level,
             level_words=level_in_words(level, covers=str(protection.get("covers") or ""),
@@ -402,7 +396,7 @@ class Headline:
             epsilon=epsilon,
             spread=spread,
             cost=evaluation.get("like_for_like"),
-            bytes_sent=_finite((doc.get("overhead") or {}).get("bytes_sent")),
+            bytes_sent=number_or_none((doc.get("overhead") or {}).get("bytes_sent")),
             cancelled=doc.get("status") == "cancelled",
         )
 

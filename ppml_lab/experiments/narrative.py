@@ -25,6 +25,7 @@ from typing import Any
 
 from ppml_lab.engines.contract import Guarantee
 from ppml_lab.experiments.evaluation import Headline
+from ppml_lab.jsonable import number_or_none
 
 __all__ = [
     "COST_BANDS",
@@ -66,12 +67,6 @@ def lower_first(text: str) -> str:
     if len(text) > 1 and text[1].isupper():
         return text
     return text[:1].lower() + text[1:]
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(float(value)) else None
 
 
 def guarantee_from_document(protection: Mapping[str, Any] | None) -> Guarantee:
@@ -120,14 +115,14 @@ def best_attack(audit: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not isinstance(audit, Mapping) or not audit or audit.get("cancelled"):
         return None
     attacks = [a for a in (audit.get("attacks") or {}).values() if isinstance(a, Mapping)]
-    scored = [(_number(a.get("auc")), a) for a in attacks]
+    scored = [(number_or_none(a.get("auc")), a) for a in attacks]
     scored = [(auc, a) for auc, a in scored if auc is not None]
     if not scored:
         return None
     best_auc, best = max(scored, key=lambda pair: pair[0])
     return {
         "auc": best_auc,
-        "lower": max((_number(a.get("epsilon_lower_bound")) or 0.0) for _, a in scored),
+        "lower": max((number_or_none(a.get("epsilon_lower_bound")) or 0.0) for _, a in scored),
         "attacks": len(scored),
         "members": best.get("n_members"),
         "nonmembers": best.get("n_nonmembers"),
@@ -224,7 +219,7 @@ def _cost_verdict(h: Headline, bytes_ratio: float | None) -> str:
         parts.append(f"{band} in accuracy ({lost:.1f} points lost)" if lost > 0.05
                      else "no accuracy lost")
     cost = h.cost or {}
-    ratio = _number(cost.get("ratio"))
+    ratio = number_or_none(cost.get("ratio"))
     if ratio is not None and not h.is_reference:
         parts.append("training time about the same" if ratio <= 1.5
                      else f"training took {ratio:,.0f}× as long" if ratio >= 10

@@ -20,6 +20,7 @@ from typing import Any
 
 from ppml_lab.experiments.compare import ComparisonResult
 from ppml_lab.experiments.evaluation import Headline
+from ppml_lab.jsonable import number_or_none
 
 __all__ = [
     "ComparisonLine",
@@ -55,14 +56,6 @@ class ResultStory:
     sentence: str
     details: tuple[str, ...] = ()
     flag: str = ""
-
-
-def _finite(value: Any) -> float | None:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
 
 
 def _pct(value: float) -> str:
@@ -119,12 +112,12 @@ def _audit_sentence(audit: Any) -> str:
     attacks = audit.get("attacks") if isinstance(audit, Mapping) else None
     if not isinstance(attacks, Mapping):
         return ""
-    aucs = [_finite(a.get("auc")) for a in attacks.values() if isinstance(a, Mapping)]
+    aucs = [number_or_none(a.get("auc")) for a in attacks.values() if isinstance(a, Mapping)]
     aucs = [a for a in aucs if a is not None]
     if not aucs:
         return ""
     best = max(aucs)
-    lows = [_finite(a.get("epsilon_lower_bound")) for a in attacks.values()
+    lows = [number_or_none(a.get("epsilon_lower_bound")) for a in attacks.values()
             if isinstance(a, Mapping)]
     text = (
         "Then an attack tried to tell who was in the training data. Shown one person who was "
@@ -159,7 +152,7 @@ def _in_this_run(protection: Mapping[str, Any]) -> list[str]:
 
 def _level_sentence(protection: Mapping[str, Any]) -> str:
     level = str(protection.get("level") or "")
-    eps = _finite(protection.get("epsilon"))
+    eps = number_or_none(protection.get("epsilon"))
     if not level or level == "none":
         return ""
     if eps is None:
@@ -199,7 +192,7 @@ def result_story(doc: Mapping[str, Any], *, subject: str, measure: str,
         elif part == "audit":
             details += [s for s in [_audit_sentence((doc.get("extra") or {}).get("audit"))] if s]
         elif part == "fidelity":
-            err = _finite((doc.get("fidelity") or {}).get("max_abs_error"))
+            err = number_or_none((doc.get("fidelity") or {}).get("max_abs_error"))
             if err is not None:
                 details.append(
                     "The answers computed on locked data differ from those on readable data by "

@@ -35,6 +35,7 @@ from ppml_lab.engines.events import Overhead
 from ppml_lab.engines.registry import REFERENCE
 from ppml_lab.experiments.evaluation import Headline, Spread
 from ppml_lab.experiments.runner import diagnostics_notice
+from ppml_lab.jsonable import number_or_none
 from ppml_lab.ui.qt_headline_card import (
     LEVEL_COLORS,
     DetailsToggle,
@@ -82,12 +83,6 @@ def _fmt(value: Any, digits: int = 4) -> str:
             return "—"
         return f"{value:.{digits}g}"
     return html.escape(str(value))
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(float(value)) else None
 
 
 def _engine(pattern: str) -> Any:
@@ -468,16 +463,16 @@ def _cost_words(acc: float, base: float) -> str:
 
 
 def _communication_line(overhead: Mapping[str, Any], engine: Any = None) -> str:
-    sent = _number(overhead.get("bytes_sent"))
+    sent = number_or_none(overhead.get("bytes_sent"))
     if sent is None:
         return ""
-    up, down = _number(overhead.get("bytes_up")), _number(overhead.get("bytes_down"))
+    up, down = number_or_none(overhead.get("bytes_up")), number_or_none(overhead.get("bytes_down"))
     line = f"Data sent: <b>{format_quantity(sent, 'bytes')}</b>"
     if up is not None and down is not None:
         line += f" ({format_quantity(up, 'bytes')} up, {format_quantity(down, 'bytes')} down)"
     for kind, value in overhead.items():
         label = engine.label_for(kind) if engine is not None else None
-        extra = _number(value)
+        extra = number_or_none(value)
         if label is None or label.extra_over != "bytes_sent" or extra is None:
             continue
         # A part of the bytes sent (e.g. secure aggregation's keys, shares and masks).
@@ -495,14 +490,14 @@ def _audit_line(audit: Any) -> str:
     for name, attack in audit["attacks"].items():
         if not isinstance(attack, Mapping):
             continue
-        auc = _number(attack.get("auc"))
-        lower = _number(attack.get("epsilon_lower_bound"))
+        auc = number_or_none(attack.get("auc"))
+        lower = number_or_none(attack.get("epsilon_lower_bound"))
         parts.append(
             f"{html.escape(str(name))}: AUC {_fmt(auc, 3) if auc is not None else '—'}, "
             f"ε ≥ {_fmt(lower, 3) if lower is not None else '—'}"
         )
-    eps = _number(audit.get("accountant_epsilon"))
-    ceiling = _number(audit.get("ceiling"))
+    eps = number_or_none(audit.get("accountant_epsilon"))
+    ceiling = number_or_none(audit.get("ceiling"))
     tail = (
         f" — proven upper bound ε = {eps:.3g}" if eps is not None
         else " — no privacy guarantee to compare with"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -19,6 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from ppml_lab.experiments.sweep import SweepPoint
+from ppml_lab.jsonable import number_or_none
 from ppml_lab.ui.qt_plot_export import add_export_button
 from ppml_lab.ui.qt_plot_style import PALETTE, add_legend_above, cache_axes, set_title
 
@@ -32,10 +32,6 @@ def epsilon_ticks(grid: Sequence[float]) -> list[tuple[float, str]]:
     """Ticks at the grid's epsilons on a log10 axis, labelled as the planner writes them."""
     return [(math.log10(e), f"{e:.2g}" if e < 10 else f"{e:.3g}") for e in sorted(set(grid))
             if e > 0]
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
 class SweepAuditPanel:
@@ -78,7 +74,7 @@ class SweepAuditPanel:
             return
         self.legend.begin()
         audited = [p for p in points if p.private and p.audit]
-        lows = [(p, _number((p.audit or {}).get("epsilon_lower_bound"))) for p in audited]
+        lows = [(p, number_or_none((p.audit or {}).get("epsilon_lower_bound"))) for p in audited]
         lows = [(p, v) for p, v in lows if v is not None]
         self.dots.setData(x=[math.log10(p.epsilon) for p, _ in lows], y=[v for _, v in lows])
         if lows:
@@ -87,10 +83,10 @@ class SweepAuditPanel:
         self.proven_curve.setData(x=[math.log10(e) for e, _ in proven], y=[s for _, s in proven])
         if proven:
             self.legend.add(self.proven_curve, "proven ε")
-        ceilings = [_number((p.audit or {}).get("epsilon_ceiling")) for p in points if p.audit]
+        ceilings = [number_or_none((p.audit or {}).get("epsilon_ceiling")) for p in points if p.audit]
         ceilings = [c for c in ceilings if c is not None]
         self._line(self.ceiling_line, max(ceilings) if ceilings else None, "audit's ceiling")
-        public = [_number((p.audit or {}).get("epsilon_lower_bound")) for p in points
+        public = [number_or_none((p.audit or {}).get("epsilon_lower_bound")) for p in points
                   if not p.private and p.audit]
         public = [v for v in public if v is not None]
         mean = float(np.mean(public)) if public else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ppml_lab.experiments.overrides import apply_overrides, load_with_overrides
-from ppml_lab.jsonable import jsonable
+from ppml_lab.jsonable import jsonable, number_or_none
 
 DOC = {"name": "x", "seed": 0, "model": {"epochs": 10}, "pattern": {"name": "dp"},
        "dataset": {"source": "builtin:wine"}}
@@ -53,6 +53,15 @@ def test_one_json_convention_for_non_finite_numbers():
     assert doc == {"a": None, "b": None, "c": None, "d": 1.5, "e": [1.0, None], "f": [1, 2],
                    "3": True}
     json.dumps(doc, allow_nan=False)
+
+
+def test_a_figure_read_from_a_document_is_a_finite_number_or_none():
+    import numpy as np
+
+    assert [number_or_none(v) for v in (3, 2.5, np.float32(1.5), np.int64(7))] == [3.0, 2.5, 1.5, 7.0]
+    # what a hand-edited or older document may hold instead of a number
+    for value in (None, True, "0.9", float("nan"), float("inf"), [1.0], {"v": 1}):
+        assert number_or_none(value) is None, value
 
 
 def test_the_name_says_what_the_command_line_changed(tmp_path) -> None:  # noqa: ANN001
