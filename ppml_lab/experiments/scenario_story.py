@@ -20,6 +20,7 @@ from typing import Any
 
 from ppml_lab.experiments.compare import ComparisonResult
 from ppml_lab.experiments.evaluation import Headline
+from ppml_lab.experiments.narrative import best_attack, pct
 from ppml_lab.jsonable import number_or_none
 
 __all__ = [
@@ -58,10 +59,6 @@ class ResultStory:
     flag: str = ""
 
 
-def _pct(value: float) -> str:
-    return f"{value * 100:.1f}%"
-
-
 def _plain(text: Any) -> str:
     """``text`` without HTML tags and entities, whitespace collapsed."""
     return " ".join(html.unescape(re.sub(r"<[^>]+>", "", str(text))).split())
@@ -86,7 +83,7 @@ def sentences(text: str) -> list[str]:
 def _against_reference(reference: float, diff: float) -> str:
     """The sentence comparing the run with the same model trained without protection."""
     points = abs(diff) * 100
-    head = f"The same model trained with no protection gets {_pct(reference)}"
+    head = f"The same model trained with no protection gets {pct(reference)}"
     if points < 0.5:
         return f"{head}: no measurable difference."
     if diff < 0:
@@ -109,22 +106,15 @@ def _small(value: float) -> str:
 
 
 def _audit_sentence(audit: Any) -> str:
-    attacks = audit.get("attacks") if isinstance(audit, Mapping) else None
-    if not isinstance(attacks, Mapping):
+    best = best_attack(audit if isinstance(audit, Mapping) else None)
+    if best is None:
         return ""
-    aucs = [number_or_none(a.get("auc")) for a in attacks.values() if isinstance(a, Mapping)]
-    aucs = [a for a in aucs if a is not None]
-    if not aucs:
-        return ""
-    best = max(aucs)
-    lows = [number_or_none(a.get("epsilon_lower_bound")) for a in attacks.values()
-            if isinstance(a, Mapping)]
     text = (
         "Then an attack tried to tell who was in the training data. Shown one person who was "
-        f"and one who was not, its best attempt picked the right one {best * 100:.0f}% of the "
-        "time; blind guessing gets 50%."
+        f"and one who was not, its best attempt picked the right one {best['auc'] * 100:.0f}% "
+        "of the time; blind guessing gets 50%."
     )
-    if all(low is not None and low <= 0 for low in lows):
+    if best["lower"] <= 0:
         text += " It found no measurable leak."
     return text
 
@@ -173,7 +163,7 @@ def result_story(doc: Mapping[str, Any], *, subject: str, measure: str,
         sentence = f"{subject} produced no test result"
         sentence += " (the run was stopped)." if headline.cancelled else "."
         return ResultStory(key_number="—", key_caption=measure, sentence=sentence)
-    sentence = f"{subject} got {_pct(headline.accuracy)} right"
+    sentence = f"{subject} got {pct(headline.accuracy)} right"
     if headline.reference_accuracy is not None and headline.difference is not None:
         sentence += ". " + _against_reference(headline.reference_accuracy, headline.difference)
     else:
@@ -206,7 +196,7 @@ def result_story(doc: Mapping[str, Any], *, subject: str, measure: str,
                 "learned nothing useful, whatever its protection.")
     if headline.cancelled:
         flag = (flag + " " if flag else "") + "The run was stopped before the end."
-    return ResultStory(key_number=_pct(headline.accuracy), key_caption=measure,
+    return ResultStory(key_number=pct(headline.accuracy), key_caption=measure,
                        sentence=sentence, details=tuple(details), flag=flag)
 
 
@@ -323,7 +313,7 @@ def comparison_story(result: ComparisonResult, *, measure: str) -> ComparisonSto
             limit = sentences(items[0])[0] if items and sentences(items[0]) else ""
         lines.append(ComparisonLine(
             label=row.label,
-            accuracy=_pct(row.test_accuracy) if row.test_accuracy is not None else "—",
+            accuracy=pct(row.test_accuracy) if row.test_accuracy is not None else "—",
             change=change,
             cost="the yardstick" if row.is_reference else _times(row.time_ratio).replace(
                 "as long", "the time"),
@@ -335,10 +325,10 @@ def comparison_story(result: ComparisonResult, *, measure: str) -> ComparisonSto
     key = "—" if worst is None else f"{max(worst, 0.0):.1f}"
     parts = []
     if ref is not None and ref.test_accuracy is not None:
-        parts.append(f"Without protection the model gets {_pct(ref.test_accuracy)} right")
+        parts.append(f"Without protection the model gets {pct(ref.test_accuracy)} right")
     if accuracies:
         low, high = min(accuracies), max(accuracies)
-        span = _pct(low) if abs(high - low) < 0.0005 else f"between {_pct(low)} and {_pct(high)}"
+        span = pct(low) if abs(high - low) < 0.0005 else f"between {pct(low)} and {pct(high)}"
         parts.append(f"the protected techniques got {span}")
     sentence = "; ".join(parts) + "." if parts else "No technique finished."
     if ratios and max(ratios) >= 1.5:
