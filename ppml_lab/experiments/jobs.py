@@ -24,7 +24,7 @@ from ppml_lab.data.source import LoadedTable
 from ppml_lab.engines.base import CancelToken
 from ppml_lab.engines.events import Event
 from ppml_lab.engines.registry import DISCOVERY, ENGINE_MODULES
-from ppml_lab.engines.runtime import mp_context
+from ppml_lab.engines.runtime import lower_fork_server_priority, mp_context
 from ppml_lab.engines.runtime.relay import relay
 from ppml_lab.experiments.config import Experiment
 from ppml_lab.experiments.evaluation import majority_class_rate
@@ -63,6 +63,7 @@ def warm_up() -> None:
 
     with contextlib.suppress(OSError):  # the first job tries again, and reports
         forkserver.ensure_running()
+    lower_fork_server_priority()  # its imports, too, leave the window a core
 
 
 @dataclass(frozen=True)

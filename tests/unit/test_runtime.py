@@ -27,6 +27,7 @@ from ppml_lab.engines.runtime import (
     exit_code,
     free_ports,
     set_child_niceness,
+    stop_helpers,
     termination_as_interrupt,
 )
 
@@ -138,22 +139,37 @@ def test_function_children_send_typed_events_and_return_values() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "nice"), reason="POSIX niceness only")
-def test_children_run_at_the_niceness_asked_for_and_what_they_start_inherits_it() -> None:
+def test_children_and_their_fork_server_run_at_the_niceness_asked_for() -> None:
+    from multiprocessing import forkserver
+
     base = os.nice(0)
+    low = min(base + 3, 19)
+
+    def fork_server_niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, forkserver._forkserver._forkserver_pid)
+
     try:
-        set_child_niceness(3)
-        assert child_niceness() == 3
-        with ProcessGroup(name="test") as group:
-            niced = group.start(niceness_here_and_in_a_command)
-            list(group.events())
+        stop_helpers()  # a fork server started by an earlier test has that test's niceness
         set_child_niceness(0)
         with ProcessGroup(name="test") as group:
             plain = group.start(niceness_here_and_in_a_command)
             list(group.events())
+        assert fork_server_niceness() == base
+        set_child_niceness(3)  # lowers the running server too: its next children start low
+        assert child_niceness() == 3 and fork_server_niceness() == low
+        with ProcessGroup(name="test") as group:
+            niced = group.start(niceness_here_and_in_a_command)
+            list(group.events())
+        stop_helpers()
+        with ProcessGroup(name="test") as group:  # a server started afresh is lowered at once
+            group.start(niceness_here_and_in_a_command)
+            list(group.events())
+            assert fork_server_niceness() == low
     finally:
         set_child_niceness(0)
-    assert niced.result == (min(base + 3, 19), min(base + 3, 19))
+        stop_helpers()
     assert plain.result == (base, base)
+    assert niced.result == (low, low)  # and what a child starts (SMPC parties) inherits it
     with pytest.raises(ValueError, match="only be raised"):
         set_child_niceness(-1)
 

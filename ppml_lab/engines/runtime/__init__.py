@@ -52,6 +52,7 @@ from ppml_lab.engines.runtime.command import child_argv, run_child
 from ppml_lab.engines.runtime.context import (
     child_niceness,
     free_ports,
+    lower_fork_server_priority,
     mp_context,
     set_child_niceness,
     stop_helpers,
@@ -82,6 +83,7 @@ __all__ = [
     "exit_code",
     "free_ports",
     "in_child",
+    "lower_fork_server_priority",
     "mp_context",
     "run_child",
     "set_child_niceness",

@@ -122,15 +122,21 @@ def _watch_stop_pipe(stop: Any) -> None:
 
 
 def child_main(
-    target: Callable[..., Any], args: tuple[Any, ...], conn: Any, stop: Any, niceness: int = 0
+    target: Callable[..., Any],
+    args: tuple[Any, ...],
+    conn: Any,
+    stop: Any,
+    nice_level: int | None = None,
 ) -> None:
-    """Entry point of every function child (runs in the child process); ``niceness`` is added
-    to the process's own (see :func:`~ppml_lab.engines.runtime.context.set_child_niceness`).
+    """Entry point of every function child (runs in the child process); it lowers its priority
+    to ``nice_level`` if that is lower than the one it has (see
+    :func:`~ppml_lab.engines.runtime.context.set_child_niceness`).
     """
     global _LINK
-    if niceness > 0 and hasattr(os, "nice"):
+    if nice_level is not None and hasattr(os, "nice"):
         with contextlib.suppress(OSError):
-            os.nice(niceness)
+            if nice_level > os.nice(0):
+                os.nice(nice_level - os.nice(0))
     # The parent decides when its children stop: a Ctrl+C in a terminal reaches the whole
     # foreground process group, and a child must not die (with a traceback) on its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -28,7 +28,15 @@ from collections.abc import Iterable
 from multiprocessing.context import BaseContext
 from typing import Any
 
-__all__ = ["child_niceness", "free_ports", "mp_context", "set_child_niceness", "stop_helpers"]
+__all__ = [
+    "child_nice_level",
+    "child_niceness",
+    "free_ports",
+    "lower_fork_server_priority",
+    "mp_context",
+    "set_child_niceness",
+    "stop_helpers",
+]
 
 _CHILD_MODULE = "ppml_lab.engines.runtime.child"
 _lock = threading.Lock()
@@ -40,9 +48,11 @@ _child_niceness = 0
 
 
 def set_child_niceness(increment: int) -> None:
-    """Function children started from now on add ``increment`` to their niceness (POSIX
-    ``nice``: higher is a lower priority; 0 leaves them as this process). What they start (SMPC
-    parties, Flower's programs) inherits it. Ignored where the system has no ``os.nice``.
+    """Function children started from now on run ``increment`` below this process (POSIX
+    niceness: higher is a lower priority; 0 leaves them as they are), and so does the fork server
+    they come from. What they start (SMPC parties, Flower's programs) inherits it. Ignored where
+    the system has no niceness. A priority once lowered is not raised again (that needs
+    privileges): a fork server lowered for the window stays low until it is stopped.
 
     The window sets :data:`~ppml_lab.ui.qt_main_window.BACKGROUND_NICENESS`: on two cores an
     engine's process (and its BLAS threads) otherwise competes with the GUI thread on equal
@@ -53,6 +63,38 @@ def set_child_niceness(increment: int) -> None:
     if increment < 0:
         raise ValueError("a child's niceness can only be raised (increment >= 0)")
     _child_niceness = int(increment)
+    lower_fork_server_priority()
+
+
+def lower_fork_server_priority() -> None:
+    """Give a running fork server the children's niceness (see :func:`set_child_niceness`).
+
+    A child lowers its own priority only once it runs its target; before that it unpickles its
+    arguments (a whole table: 6 MB for Adult), and the fork server imports the engines' libraries
+    once (1.5 s of CPU, right after data has loaded): both competed with the window at its own
+    priority. A process may always lower its own children's priority; a server already as low
+    (or lower) is left as is.
+    """
+    if _child_niceness <= 0 or not hasattr(os, "setpriority"):
+        return
+    from multiprocessing import forkserver
+
+    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+    if pid is None:
+        return
+    target = child_nice_level()
+    with contextlib.suppress(OSError):  # the server just exited, or the system says no
+        if target is not None and os.getpriority(os.PRIO_PROCESS, pid) < target:
+            os.setpriority(os.PRIO_PROCESS, pid, target)
+
+
+def child_nice_level() -> int | None:
+    """The niceness children started now should run at (this process's plus the increment, at
+    most 19), or None when none was asked for or the system has no niceness.
+    """
+    if _child_niceness <= 0 or not hasattr(os, "getpriority"):
+        return None
+    return min(os.getpriority(os.PRIO_PROCESS, 0) + _child_niceness, 19)
 
 
 def child_niceness() -> int:

@@ -26,7 +26,8 @@ from ppml_lab.engines.runtime.children import (
     RunTimeout,
 )
 from ppml_lab.engines.runtime.context import (
-    child_niceness,
+    child_nice_level,
+    lower_fork_server_priority,
     mp_context,
     register_group,
     unregister_group,
@@ -129,13 +130,14 @@ class ProcessGroup:
         name = name or f"{getattr(target, '__name__', 'child')} {len(self._children) + 1}"
         process = ctx.Process(
             target=child_main,
-            args=(target, tuple(args), writer, self._stop_r, child_niceness()),
+            args=(target, tuple(args), writer, self._stop_r, child_nice_level()),
             name=name,
         )
         try:
             process.start()
         finally:
             writer.close()  # the child has its own copy; ours would hide its end of file
+        lower_fork_server_priority()  # if this start started it
         child = FunctionChild(name, process, reader)
         self._children.append(child)
         return child
