@@ -84,14 +84,17 @@ class Probe:
         self.ticks.append(time.perf_counter())
         self.cpu.append(time.thread_time())
 
-    def lateness(self, t0: float, t1: float) -> tuple[list[float], list[float]]:
+    def lateness(self, t0: float, t1: float, cpu0: float, cpu1: float
+                 ) -> tuple[list[float], list[float]]:
         """Lateness of each tick in [t0, t1] (the gap to the tick before, minus the interval),
-        and the GUI thread's CPU time in each gap."""
+        and the GUI thread's CPU time in each gap (``cpu0``, ``cpu1``: its CPU time at t0, t1;
+        the first gap holds the click itself, run before the event loop comes back)."""
         idx = [i for i, t in enumerate(self.ticks) if t0 <= t <= t1]
         ts = [self.ticks[i] for i in idx]
         gaps = [b - a for a, b in zip([t0, *ts], [*ts, t1], strict=True)]
-        cpu = [self.cpu[j] - self.cpu[i] for i, j in zip(idx, idx[1:])]
-        return [max(0.0, g - PROBE_MS / 1000) for g in gaps], [0.0, *cpu, 0.0]
+        cpus = [cpu0, *(self.cpu[i] for i in idx), cpu1]
+        cpu = [b - a for a, b in zip(cpus, cpus[1:])]
+        return [max(0.0, g - PROBE_MS / 1000) for g in gaps], cpu
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -229,12 +232,13 @@ class Bench:
     def measure(self, scenario: str, probe: Probe) -> dict[str, float]:
         action = self.prepare(scenario)
         load_before = os.getloadavg()[0]
+        cpu0 = time.thread_time()  # this is the GUI thread
         t0 = time.perf_counter()
         action()
         t_end = time.perf_counter()
         _settle(self.app, SETTLE_S)
         t1 = time.perf_counter()
-        late, cpu = probe.lateness(t0, t1)
+        late, cpu = probe.lateness(t0, t1, cpu0, time.thread_time())
         worst = max(range(len(late)), key=late.__getitem__, default=None)
         return {
             "seconds": t_end - t0,
