@@ -17,7 +17,7 @@ from ppml_lab.engines.base import Cancelled, CancelToken
 from ppml_lab.engines.events import Progress
 from ppml_lab.engines.registry import get_engine
 from ppml_lab.experiments.config import Experiment, experiment_from_dict
-from ppml_lab.experiments.runner import prepare_data, run_experiment
+from ppml_lab.experiments.runner import drive, prepare_data, run_experiment
 from ppml_lab.models import ModelParams
 
 EPOCHS = 3
@@ -38,14 +38,13 @@ def _experiment(pattern: dict) -> Experiment:
 def _cancel_at_the_audit(gen, cancel: CancelToken) -> tuple[list, object]:
     """Drive ``gen``; cancel as soon as the audit announces itself; return events and result."""
     events = []
-    while True:
-        try:
-            event = next(gen)
-        except StopIteration as stop:
-            return events, stop.value
+
+    def sink(event: object) -> None:
         events.append(event)
         if isinstance(event, Progress) and "audit" in event.message:
             cancel.cancel()
+
+    return events, drive(gen, sink)
 
 
 @pytest.mark.parametrize(
@@ -96,15 +95,13 @@ def test_a_cancel_during_training_still_has_no_final_result(cancer) -> None:
     experiment = _experiment({"name": "dp", "epsilon": 2.0, "audit": True})
     cancel = CancelToken()
     gen = run_experiment(experiment, cancel=cancel, data=cancer)
-    steps = 0
-    while True:
-        try:
-            event = next(gen)
-        except StopIteration as stop:
-            result = stop.value
-            break
+    steps = []
+
+    def sink(event: object) -> None:
         if isinstance(event, Progress) and event.step == 1 and "epoch" in event.message:
-            steps += 1
+            steps.append(event)
             cancel.cancel()
-    assert steps >= 1
+
+    result = drive(gen, sink)
+    assert steps
     assert result.status == "cancelled" and result.engine_result is None

@@ -29,17 +29,16 @@ def _experiment(epochs: int = 4, **dataset: object):
 def _run(experiment, *, cancel_after: int | None = None):
     cancel = CancelToken()
     events: list[object] = []
-    gen = jobs.job(jobs.run_with_document, experiment, cancel=cancel,
-                   uses=(experiment.pattern, REFERENCE), job_name="test run")
-    while True:
-        try:
-            event = next(gen)
-        except StopIteration as stop:
-            return events, stop.value
+
+    def sink(event: object) -> None:
         events.append(event)
         steps = [e for e in events if isinstance(e, Progress) and e.step >= 1]
         if cancel_after is not None and len(steps) >= cancel_after:
             cancel.cancel()
+
+    gen = jobs.job(jobs.run_with_document, experiment, cancel=cancel,
+                   uses=(experiment.pattern, REFERENCE), job_name="test run")
+    return events, drive(gen, sink)
 
 
 def test_a_run_in_a_child_gives_the_events_result_and_document_of_a_run_here(monkeypatch) -> None:
