@@ -60,13 +60,13 @@ from ppml_lab.experiments.store_entry import (
     dataset_name,
     last_value,
     now_utc,
-    number,
     pid_alive,
     read_json,
     slug,
     steps_done,
     write_json,
 )
+from ppml_lab.jsonable import number_or_none
 
 if TYPE_CHECKING:
     from ppml_lab.experiments.runner import RunResult
@@ -220,13 +220,13 @@ class RunStore:
             history = doc.get("history") or []
             final = doc.get("final") or {}
             privacy = doc.get("privacy") or {}
-            accuracy = number(final.get("test_accuracy"))
-            epsilon = number(privacy.get("epsilon"))
+            accuracy = number_or_none(final.get("test_accuracy"))
+            epsilon = number_or_none(privacy.get("epsilon"))
             if accuracy is None:
                 accuracy = last_value(history, "test_accuracy")
             meta.update(
                 test_accuracy=accuracy,
-                baseline_accuracy=number((doc.get("baseline") or {}).get("test_accuracy")),
+                baseline_accuracy=number_or_none((doc.get("baseline") or {}).get("test_accuracy")),
                 epsilon=epsilon if epsilon is not None else last_value(history, "epsilon"),
                 steps_done=steps_done(history) or 0,
             )

@@ -17,7 +17,7 @@ from typing import Any
 
 from ppml_lab.data import BUILTINS, is_builtin
 from ppml_lab.experiments.config import Experiment
-from ppml_lab.jsonable import finite_or_none, jsonable
+from ppml_lab.jsonable import jsonable, number_or_none
 
 EXPERIMENT_FILE = "experiment.toml"
 RESULTS_FILE = "results.json"
@@ -130,13 +130,13 @@ class StoredRun:
     @classmethod
     def from_meta(cls, path: Path, meta: Mapping[str, Any]) -> StoredRun:
         def figure(key: str) -> float | None:
-            return number(meta.get(key))
+            return number_or_none(meta.get(key))
 
         def pair(key: str) -> tuple[float, float] | None:
             value = meta.get(key)
             if not isinstance(value, list) or len(value) != 2:
                 return None
-            low, high = number(value[0]), number(value[1])
+            low, high = number_or_none(value[0]), number_or_none(value[1])
             return None if low is None or high is None else (low, high)
 
         def whole(key: str) -> int | None:
@@ -236,16 +236,9 @@ def pid_alive(pid: Any) -> bool:
     return True
 
 
-def number(value: Any) -> float | None:
-    """A finite number, or None (for None, booleans, text, NaN and infinity)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return finite_or_none(value)
-
-
 def last_value(rows: Sequence[Mapping[str, Any]], name: str) -> float | None:
     for row in reversed(rows):
-        value = number(row.get(name))
+        value = number_or_none(row.get(name))
         if value is not None:
             return value
     return None
@@ -264,7 +257,7 @@ def curve(document: Mapping[str, Any] | None, name: str) -> tuple[list[float], l
     for row in rows:
         if not isinstance(row, Mapping):
             continue
-        step, value = number(row.get("step")), number(row.get(name))
+        step, value = number_or_none(row.get("step")), number_or_none(row.get(name))
         if step is not None and value is not None:
             xs.append(step)
             ys.append(value)

@@ -5,13 +5,13 @@ pattern's own run document under ``runs`` when the caller has them: see
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ppml_lab.experiments.compare import COMPLETED
 from ppml_lab.experiments.evaluation import Headline
 from ppml_lab.experiments.narrative import best_attack, pct, run_story
+from ppml_lab.jsonable import number_or_none
 from ppml_lab.reports import charts
 from ppml_lab.reports.build_run import story_blocks, today
 from ppml_lab.reports.figures import fmt_value
@@ -40,12 +40,6 @@ from ppml_lab.reports.sections import (
 __all__ = ["build_comparison_report"]
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(float(value)) else None
-
-
 def _times(value: float | None) -> str:
     if value is None:
         return "—"
@@ -62,9 +56,9 @@ def _with_training_time(rows: Sequence[Mapping[str, Any]],
     for row in rows:
         run = runs.get(str(row.get("pattern"))) or {}
         cost = (run.get("evaluation") or {}).get("like_for_like") or {}
-        ratio = _num(cost.get("ratio"))
+        ratio = number_or_none(cost.get("ratio"))
         out.append({**row, "train_ratio": ratio if ratio is not None else row.get("time_ratio"),
-                    "one_off_seconds": _num(cost.get("one_off_seconds")) or 0.0})
+                    "one_off_seconds": number_or_none(cost.get("one_off_seconds")) or 0.0})
     return out
 
 
@@ -74,7 +68,7 @@ def _row_sentence(row: Mapping[str, Any], run: Mapping[str, Any] | None) -> tupl
     if row.get("status") != COMPLETED:
         reason = plain(row.get("reason") or "").rstrip(".")
         return f"{label}: ", f"did not run ({row.get('status')}): {reason}."
-    acc, ref = _num(row.get("test_accuracy")), _num(row.get("reference_accuracy"))
+    acc, ref = number_or_none(row.get("test_accuracy")), number_or_none(row.get("reference_accuracy"))
     if row.get("is_reference"):
         best = best_attack(((run or {}).get("extra") or {}).get("audit"))
         attack = ""
@@ -87,7 +81,7 @@ def _row_sentence(row: Mapping[str, Any], run: Mapping[str, Any] | None) -> tupl
     head = f"{label} ({guarantee}): " if guarantee else f"{label}: "
     parts = []
     if acc is not None and ref is not None:
-        change = _num(row.get("change_points")) or 0.0
+        change = number_or_none(row.get("change_points")) or 0.0
         parts.append(f"{pct(acc)} against {pct(ref)} without protection ({change:+.1f} points)"
                      if abs(change) >= 0.05 else f"{pct(acc)}, the same as without protection")
     elif acc is not None:
@@ -100,12 +94,12 @@ def _row_sentence(row: Mapping[str, Any], run: Mapping[str, Any] | None) -> tupl
         if best is not None:
             did = "no better than chance" if best["lower"] <= 0 else "better than chance"
             parts.append(f"a membership attack did {did} (AUC {best['auc']:.2f})")
-    ratio = _num(row.get("train_ratio"))
+    ratio = number_or_none(row.get("train_ratio"))
     if ratio is not None:
-        once = _num(row.get("one_off_seconds")) or 0.0
+        once = number_or_none(row.get("one_off_seconds")) or 0.0
         parts.append(f"training took {_times(ratio)} as long as plaintext training"
                      + (f" (plus {fmt_value(once, 's')} of set-up)" if once >= 0.05 else ""))
-    sent = _num(row.get("bytes_ratio"))
+    sent = number_or_none(row.get("bytes_ratio"))
     if sent is not None:
         parts.append(f"sent {_times(sent)} the data's size")
     text = "; ".join(parts) + "."
@@ -121,7 +115,7 @@ def _verdict(rows: Sequence[Mapping[str, Any]], runs: Mapping[str, Mapping[str, 
     alert = False
     if not done:
         return ("No protected pattern finished, so there is nothing to compare.",), True
-    changes = [(float(r["change_points"]), r) for r in done if _num(r.get("change_points")) is not None]
+    changes = [(float(r["change_points"]), r) for r in done if number_or_none(r.get("change_points")) is not None]
     if changes:
         worst = min(changes, key=lambda pair: pair[0])
         if worst[0] >= -1.0:
@@ -132,13 +126,13 @@ def _verdict(rows: Sequence[Mapping[str, Any]], runs: Mapping[str, Mapping[str, 
                          f"({worst[1].get('label')}); the smallest "
                          f"{max(0.0, -max(changes, key=lambda p: p[0])[0]):.1f} points "
                          f"({max(changes, key=lambda p: p[0])[1].get('label')}).")
-    ratios = [(float(r["train_ratio"]), r) for r in done if _num(r.get("train_ratio")) is not None]
+    ratios = [(float(r["train_ratio"]), r) for r in done if number_or_none(r.get("train_ratio")) is not None]
     if ratios:
         lo, hi = min(ratios, key=lambda p: p[0]), max(ratios, key=lambda p: p[0])
         lines.append(f"Training time: from {_times(lo[0])} ({lo[1].get('label')}) to "
                      f"{_times(hi[0])} ({hi[1].get('label')}) the plaintext training time, "
                      "set-up apart.")
-    formal = [r for r in done if _num(r.get("epsilon")) is not None and not r.get("not_private")]
+    formal = [r for r in done if number_or_none(r.get("epsilon")) is not None and not r.get("not_private")]
     if formal:
         lines.append("Protection: a formal ε guarantee from "
                      + ", ".join(f"{r.get('label')} ({r.get('guarantee')})" for r in formal)
@@ -166,13 +160,13 @@ def _side_by_side(rows: Sequence[Mapping[str, Any]]) -> Table:
             body.append((str(r.get("label")), "did not run", plain(r.get("reason") or ""), "—",
                          "—"))
             continue
-        acc = pct(_num(r.get("test_accuracy")))
-        change = _num(r.get("change_points"))
+        acc = pct(number_or_none(r.get("test_accuracy")))
+        change = number_or_none(r.get("change_points"))
         if change is not None and not r.get("is_reference"):
             acc += f" ({change:+.1f})"
         body.append((str(r.get("label")), acc,
                      "none" if r.get("is_reference") else str(r.get("guarantee") or ""),
-                     _times(_num(r.get("train_ratio"))), _times(_num(r.get("bytes_ratio")))))
+                     _times(number_or_none(r.get("train_ratio"))), _times(number_or_none(r.get("bytes_ratio")))))
     return Table(
         header=("Pattern", "Test accuracy (points vs plaintext)", "Protection", "Training "
                 "time vs plaintext", "Data sent vs the data's size"),
@@ -192,7 +186,7 @@ def _curves(rows: Sequence[Mapping[str, Any]], runs: Mapping[str, Mapping[str, A
         if run is None:
             continue
         pts = [(r.get("step"), r.get("test_accuracy")) for r in run.get("history") or ()]
-        pts = [(float(s), float(a)) for s, a in pts if _num(s) is not None and _num(a) is not None]
+        pts = [(float(s), float(a)) for s, a in pts if number_or_none(s) is not None and number_or_none(a) is not None]
         if len(pts) < 2:
             continue
         last = pts[-1][0] or 1.0
@@ -254,7 +248,7 @@ def build_comparison_report(doc: Mapping[str, Any], *, data_preview: bool = Fals
     s.append(Bullets(tuple(_row_sentence(r, runs.get(str(r.get("pattern")))) for r in rows)))
     lines, alert = _verdict(rows, runs)
     s.append(Callout(title="Verdict", lines=lines, tone="alert" if alert else "verdict"))
-    chart = charts.comparison_accuracy(rows, _num(dataset.get("majority_class_rate")))
+    chart = charts.comparison_accuracy(rows, number_or_none(dataset.get("majority_class_rate")))
     if chart is not None:
         s.append(chart)
 

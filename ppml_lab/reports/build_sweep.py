@@ -15,6 +15,7 @@ from typing import Any
 from ppml_lab.experiments.evaluation import Spread, level_in_words, within_noise
 from ppml_lab.experiments.narrative import COST_BANDS, lower_first, pct
 from ppml_lab.experiments.sweep import TUNING_IS_A_RELEASE
+from ppml_lab.jsonable import number_or_none
 from ppml_lab.reports import charts
 from ppml_lab.reports.build_run import today
 from ppml_lab.reports.figures import fmt_value
@@ -33,12 +34,6 @@ from ppml_lab.reports.sections import (
 __all__ = ["build_sweep_report"]
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(float(value)) else None
-
-
 def _guarantee(doc: Mapping[str, Any], epsilon: float) -> Any:
     """The engine's guarantee at ``epsilon``, with the privacy figures of the sweep's point
     nearest to it (None when the experiment cannot be read here).
@@ -52,7 +47,7 @@ def _guarantee(doc: Mapping[str, Any], epsilon: float) -> Any:
         experiment = with_epsilon(experiment_from_dict(doc.get("experiment") or {}), epsilon)
     except (ValueError, TypeError):
         return None
-    points = [p for p in doc.get("points") or () if p.get("private") and _num(p.get("epsilon"))]
+    points = [p for p in doc.get("points") or () if p.get("private") and number_or_none(p.get("epsilon"))]
     privacy: dict[str, Any] = {}
     if points:
         near = min(points, key=lambda p: abs(math.log(float(p["epsilon"]) / epsilon)))
@@ -64,7 +59,7 @@ def _guarantee(doc: Mapping[str, Any], epsilon: float) -> Any:
 
 def _summaries(doc: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], Mapping[str, Any] | None]:
     summary = [s for s in doc.get("summary") or () if isinstance(s, Mapping)]
-    private = sorted((s for s in summary if s.get("private") and _num(s.get("epsilon"))),
+    private = sorted((s for s in summary if s.get("private") and number_or_none(s.get("epsilon"))),
                      key=lambda s: float(s["epsilon"]))
     non_private = next((s for s in summary if not s.get("private")), None)
     return private, non_private
@@ -72,7 +67,7 @@ def _summaries(doc: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], Mapping
 
 def _point_sentence(s: Mapping[str, Any], base: Mapping[str, Any] | None) -> str:
     mean = float(s["test_accuracy_mean"])
-    sd = _num(s.get("test_accuracy_sd"))
+    sd = number_or_none(s.get("test_accuracy_sd"))
     n = int(s.get("n") or 1)
     spread = f" (±{sd * 100:.1f} points over {n} seeds)" if sd is not None and n > 1 else ""
     text = f"At ε = {float(s['epsilon']):g}: {pct(mean)}{spread}"
@@ -80,7 +75,7 @@ def _point_sentence(s: Mapping[str, Any], base: Mapping[str, Any] | None) -> str
         diff = mean - float(base["test_accuracy_mean"])
         text += (", the same as without privacy" if abs(diff) < 0.0005 else
                  f", {abs(diff) * 100:.1f} points {'below' if diff < 0 else 'above'} no privacy")
-        ref_sd = _num(base.get("test_accuracy_sd"))
+        ref_sd = number_or_none(base.get("test_accuracy_sd"))
         inside = within_noise(diff, Spread(n_runs=n, sd=sd, reference_sd=ref_sd)) \
             if sd is not None else None
         if inside is True:
@@ -112,7 +107,7 @@ def build_sweep_report(doc: Mapping[str, Any], *, data_preview: bool = False) ->
     plan_eps = None
     if plan and plan.get("reachable"):
         # The planner's advice is the safe (upper) end of its range when it gives one.
-        plan_eps = _num(plan.get("conservative_epsilon")) or _num(plan.get("epsilon"))
+        plan_eps = number_or_none(plan.get("conservative_epsilon")) or number_or_none(plan.get("epsilon"))
     seeds = list(design.get("training_seeds") or ())
     report = Report(kind="sweep", title=title,
                     subtitle=f"Privacy-budget sweep · {label} · {data_name} · {today()}",
@@ -137,7 +132,7 @@ def build_sweep_report(doc: Mapping[str, Any], *, data_preview: bool = False) ->
     s.append(Paragraph("What happened", style="h3"))
     bullets = []
     if base is not None:
-        sd = _num(base.get("test_accuracy_sd"))
+        sd = number_or_none(base.get("test_accuracy_sd"))
         bullets.append(f"Without privacy: {pct(float(base['test_accuracy_mean']))}"
                        + (f" (±{sd * 100:.1f} points)" if sd is not None else "") + ".")
     bullets += [_point_sentence(p, base) for p in private]
@@ -149,7 +144,7 @@ def build_sweep_report(doc: Mapping[str, Any], *, data_preview: bool = False) ->
     s.append(Bullets(tuple(bullets)))
     s.append(_verdict(private, base, plan_eps, g))
     chart = charts.sweep_accuracy(doc, label=label, plan_epsilon=plan_eps,
-                                  majority=_num((doc.get("dataset") or {}).get(
+                                  majority=number_or_none((doc.get("dataset") or {}).get(
                                       "majority_class_rate")))
     if chart is not None:
         s.append(chart)
@@ -225,13 +220,13 @@ def _figures(doc: Mapping[str, Any], private: list[Mapping[str, Any]],
     blocks: list[Block] = []
     rows = []
     for p in [*private, *([base] if base is not None else [])]:
-        sd = _num(p.get("test_accuracy_sd"))
+        sd = number_or_none(p.get("test_accuracy_sd"))
         rows.append((
             f"{float(p['epsilon']):g}" if p.get("private") else "no privacy",
             pct(float(p["test_accuracy_mean"])),
             f"{sd * 100:.1f}" if sd is not None else "—",
             f"{pct(float(p['test_accuracy_min']))} – {pct(float(p['test_accuracy_max']))}",
-            f"{p['noise_multiplier']:.3g}" if _num(p.get("noise_multiplier")) else "—",
+            f"{p['noise_multiplier']:.3g}" if number_or_none(p.get("noise_multiplier")) else "—",
             fmt_value(p.get("seconds_mean"), "s"),
         ))
     blocks.append(Table(header=("ε", "Mean test accuracy", "± points (sd)", "Lowest – highest",
@@ -248,7 +243,7 @@ def _figures(doc: Mapping[str, Any], private: list[Mapping[str, Any]],
         for p in audited:
             a = p["audit"]
             eps = f"{float(p['epsilon']):g}" if p.get("private") else "no privacy"
-            lower, ceiling = _num(a.get("epsilon_lower_bound")), _num(a.get("epsilon_ceiling"))
+            lower, ceiling = number_or_none(a.get("epsilon_lower_bound")), number_or_none(a.get("epsilon_ceiling"))
             rows.append((eps, str(p.get("seed")), f"{lower:.3g}" if lower is not None else "—",
                          f"{ceiling:.3g}" if ceiling is not None else "—"))
         blocks.append(Paragraph("Membership attacks at each ε", style="h3"))
@@ -263,13 +258,13 @@ def _plan_blocks(plan: Mapping[str, Any]) -> list[Block]:
     if plan.get("explanation"):
         blocks.append(Paragraph(plain(plan["explanation"])))
     facts = []
-    if _num(plan.get("tolerance_points")) is not None:
+    if number_or_none(plan.get("tolerance_points")) is not None:
         facts.append(("Accuracy loss accepted", f"{plan['tolerance_points']:g} points"))
     interval = plan.get("interval")
-    if isinstance(interval, list) and len(interval) == 2 and all(_num(v) for v in interval):
-        facts.append((f"{(_num(plan.get('confidence')) or 0.9):.0%} interval of the suggested ε",
+    if isinstance(interval, list) and len(interval) == 2 and all(number_or_none(v) for v in interval):
+        facts.append((f"{(number_or_none(plan.get('confidence')) or 0.9):.0%} interval of the suggested ε",
                       f"{interval[0]:.2g} to {interval[1]:.2g}"))
-    if _num(plan.get("noise_multiplier")) is not None:
+    if number_or_none(plan.get("noise_multiplier")) is not None:
         facts.append(("Noise multiplier at the suggested ε", f"{plan['noise_multiplier']:.3g}"))
     if facts:
         blocks.append(Table(header=("", ""), rows=tuple(facts), widths=(40, 60),

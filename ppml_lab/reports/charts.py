@@ -13,6 +13,7 @@ from typing import Any
 
 from ppml_lab.experiments.evaluation import Headline
 from ppml_lab.experiments.narrative import lower_first, pct
+from ppml_lab.jsonable import number_or_none
 from ppml_lab.reports.model import (
     GUESSING_COLOR,
     LEVEL_COLORS,
@@ -35,12 +36,6 @@ __all__ = [
     "sweep_curves",
     "training_curve",
 ]
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(float(value)) else None
 
 
 def level_color(level: str, *, not_private: bool = False) -> str:
@@ -98,7 +93,7 @@ def _step_name(doc: Mapping[str, Any]) -> str:
 def _history_series(doc: Mapping[str, Any], key: str) -> tuple[list[float], list[float]]:
     xs, ys = [], []
     for row in doc.get("history") or ():
-        x, y = _num(row.get("step")), _num(row.get(key))
+        x, y = number_or_none(row.get("step")), number_or_none(row.get(key))
         if x is not None and y is not None:
             xs.append(x)
             ys.append(y)
@@ -140,7 +135,7 @@ def budget_curve(doc: Mapping[str, Any]) -> Chart | None:
     if len(xs) < 2:
         return None
     step = _step_name(doc)
-    target = _num((doc.get("privacy") or {}).get("target_epsilon"))
+    target = number_or_none((doc.get("privacy") or {}).get("target_epsilon"))
     lines = (RefLine(value=target, label=f"target ε = {target:g}", color=GUESSING_COLOR),) \
         if target is not None else ()
     return Chart(
@@ -161,11 +156,11 @@ def audit_roc(audit: Mapping[str, Any] | None) -> Chart | None:
         roc = attack.get("roc") if isinstance(attack, Mapping) else None
         if not isinstance(roc, Mapping):
             continue
-        fpr = [float(v) for v in roc.get("fpr") or () if _num(v) is not None]
-        tpr = [float(v) for v in roc.get("tpr") or () if _num(v) is not None]
+        fpr = [float(v) for v in roc.get("fpr") or () if number_or_none(v) is not None]
+        tpr = [float(v) for v in roc.get("tpr") or () if number_or_none(v) is not None]
         if len(fpr) != len(tpr) or len(fpr) < 2:
             continue
-        auc = _num(attack.get("auc"))
+        auc = number_or_none(attack.get("auc"))
         words = {"loss": "loss threshold", "lira": "LiRA (shadow models)"}.get(name, name)
         series.append(Series(name=f"{words}, AUC {auc:.2f}" if auc is not None else words,
                              x=tuple(fpr), y=tuple(tpr), markers=False,
@@ -190,7 +185,7 @@ def comparison_accuracy(rows: Sequence[Mapping[str, Any]], majority: float | Non
     """Page 1 of a comparison: every pattern's test accuracy, coloured by its protection."""
     bars = []
     for row in rows:
-        acc = _num(row.get("test_accuracy"))
+        acc = number_or_none(row.get("test_accuracy"))
         if acc is None:
             continue
         level = str(row.get("level") or "none")
@@ -222,7 +217,7 @@ def comparison_ratio(rows: Sequence[Mapping[str, Any]], key: str, *, title: str,
     """A cost of every pattern as a multiple (time or data sent), on a logarithmic axis."""
     bars = []
     for row in rows:
-        value = _num(row.get(key))
+        value = number_or_none(row.get(key))
         if value is None or value <= 0:
             continue
         text = f"{value:.2g}×" if value < 10 else f"{value:,.0f}×"
@@ -254,13 +249,13 @@ def sweep_accuracy(doc: Mapping[str, Any], *, label: str, majority: float | None
     the non-private level and the planner's choice.
     """
     summary = [s for s in doc.get("summary") or () if isinstance(s, Mapping)]
-    private = [s for s in summary if s.get("private") and _num(s.get("epsilon")) is not None]
+    private = [s for s in summary if s.get("private") and number_or_none(s.get("epsilon")) is not None]
     if not private:
         return None
     xs = tuple(float(s["epsilon"]) for s in private)
     ys = tuple(float(s["test_accuracy_mean"]) for s in private)
-    sds = tuple((_num(s.get("test_accuracy_sd")) or 0.0) for s in private)
-    points = [p for p in doc.get("points") or () if p.get("private") and _num(p.get("epsilon"))]
+    sds = tuple((number_or_none(s.get("test_accuracy_sd")) or 0.0) for s in private)
+    points = [p for p in doc.get("points") or () if p.get("private") and number_or_none(p.get("epsilon"))]
     series = [Series(name=f"mean test accuracy ({lower_first(label)})", x=xs, y=ys, errors=sds,
                      color=SERIES_COLORS[0])]
     if points:
@@ -294,10 +289,10 @@ def sweep_curves(doc: Mapping[str, Any]) -> Chart | None:
     series = []
     seen: set[float] = set()
     points = [p for p in doc.get("points") or () if isinstance(p, Mapping)]
-    for p in sorted(points, key=lambda p: (not p.get("private"), _num(p.get("epsilon")) or 0.0)):
-        eps = _num(p.get("epsilon"))
+    for p in sorted(points, key=lambda p: (not p.get("private"), number_or_none(p.get("epsilon")) or 0.0)):
+        eps = number_or_none(p.get("epsilon"))
         key = eps if eps is not None else math.inf
-        curve = [float(v) for v in p.get("curve") or () if _num(v) is not None]
+        curve = [float(v) for v in p.get("curve") or () if number_or_none(v) is not None]
         if key in seen or len(curve) < 2:
             continue
         seen.add(key)

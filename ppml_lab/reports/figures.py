@@ -4,27 +4,21 @@ matrix.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from ppml_lab.engines.contract import COMMON_LABELS, Label
 from ppml_lab.engines.registry import get_engine
 from ppml_lab.experiments.narrative import fmt_bytes, pct
+from ppml_lab.jsonable import number_or_none
 from ppml_lab.reports.model import Table
 
 __all__ = ["confusion_table", "costs_table", "fmt_value", "results_table"]
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(float(value)) else None
-
-
 def fmt_value(value: Any, unit: str = "") -> str:
     """A figure with its unit, as a person reads it ("0.27 s", "6.75 MB", "55×")."""
-    number = _num(value)
+    number = number_or_none(value)
     if number is None:
         return "—" if value is None else str(value)
     if unit == "B":
@@ -51,17 +45,17 @@ def costs_table(doc: Mapping[str, Any]) -> Table | None:
     overhead = doc.get("overhead") or {}
     rows = []
     for kind, value in overhead.items():
-        if _num(value) is None:
+        if number_or_none(value) is None:
             continue
         label = _label(pattern, kind)
         rows.append((label.text[:1].upper() + label.text[1:], fmt_value(value, label.unit)))
     base = doc.get("baseline") or {}
-    if _num(base.get("seconds")) is not None:
+    if number_or_none(base.get("seconds")) is not None:
         rows.append(("Plaintext reference's engine time", fmt_value(base["seconds"], "s")))
     if not rows:
         return None
     caption = "Times are wall-clock times on the machine that ran the experiment"
-    if _num(overhead.get("bytes_sent")) is not None:
+    if number_or_none(overhead.get("bytes_sent")) is not None:
         caption += "; data sent counts every message of the protocol"
     return Table(header=("Cost", "Value"), rows=tuple(rows), widths=(60, 40), small=True,
                  numeric_columns=(1,), caption=caption + ".")
@@ -75,33 +69,33 @@ def results_table(doc: Mapping[str, Any]) -> Table:
     prot = doc.get("protection") or {}
     guess = ev.get("guessing_test") or {}
     rows: list[tuple[str, str]] = [
-        ("Test accuracy", pct(_num(final.get("test_accuracy")) or _num(ev.get("accuracy")))),
+        ("Test accuracy", pct(number_or_none(final.get("test_accuracy")) or number_or_none(ev.get("accuracy")))),
     ]
-    if _num(base.get("test_accuracy")) is not None:
+    if number_or_none(base.get("test_accuracy")) is not None:
         rows.append(("Plaintext reference's test accuracy", pct(base["test_accuracy"])))
     if ev.get("majority_class_rate") is not None:
         rows.append((f"Always answering “{ev.get('majority_class')}”",
                      pct(ev["majority_class_rate"])))
     if ev.get("no_better_than_guessing") is not None:
         verdict = "no" if ev["no_better_than_guessing"] else "yes"
-        if _num(guess.get("p_value")) is not None:
+        if number_or_none(guess.get("p_value")) is not None:
             verdict += f" (one-sided binomial test, p = {guess['p_value']:.2g})"
         rows.append(("Clearly better than guessing", verdict))
-    if _num(ev.get("balanced_accuracy")) is not None:
+    if number_or_none(ev.get("balanced_accuracy")) is not None:
         rows.append(("Balanced accuracy (mean of the per-class accuracies)",
                      pct(ev["balanced_accuracy"])))
-    if _num(ev.get("roc_auc")) is not None:
+    if number_or_none(ev.get("roc_auc")) is not None:
         rows.append(("ROC AUC of the model's scores", f"{ev['roc_auc']:.3f}"))
     if ev.get("test_rows"):
         rows.append(("Test records", f"{int(ev['test_rows']):,}"))
-    if _num(prot.get("epsilon")) is not None:
+    if number_or_none(prot.get("epsilon")) is not None:
         rows.append(("ε (privacy budget spent)", f"{prot['epsilon']:.3g}"))
-    if _num(prot.get("delta")) is not None:
+    if number_or_none(prot.get("delta")) is not None:
         rows.append(("δ", f"{prot['delta']:.2g}"))
     if prot.get("level"):
         rows.append(("Protection level", str(prot["level"])))
     fidelity = doc.get("fidelity") or {}
-    if _num(fidelity.get("max_abs_error")) is not None:
+    if number_or_none(fidelity.get("max_abs_error")) is not None:
         rows.append(("Largest difference from the same computation in the clear",
                      f"{fidelity['max_abs_error']:.2g}"))
     return Table(header=("Figure", "Value"), rows=tuple(rows), widths=(60, 40), small=True,

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ppml_lab.jsonable import number_or_none
 from ppml_lab.privacy.attacks import audit_ceiling, audit_verdict
 from ppml_lab.privacy.translator import tpr_bound
 from ppml_lab.ui.qt_plot_export import add_export_button
@@ -99,27 +100,20 @@ def _resolution(audit: Mapping[str, Any] | None) -> float:
     return 1.0 / max(counts) if counts and max(counts) > 0 else LOG_FLOOR
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def _fmt(value: float | None, pattern: str) -> str:
     return "—" if value is None else format(value, pattern)
 
 
 def _ceiling(audit: Mapping[str, Any], attack: Mapping[str, Any]) -> float | None:
     """The attack's stored ceiling, or (older results) recomputed from its record counts."""
-    stored = _num(attack.get("epsilon_ceiling"))
+    stored = number_or_none(attack.get("epsilon_ceiling"))
     if stored is not None or "epsilon_ceiling" in attack:
         return stored
     n_m, n_o = attack.get("n_members"), attack.get("n_nonmembers")
-    delta = _num(attack.get("delta"))
+    delta = number_or_none(attack.get("delta"))
     if delta is None:
-        delta = _num(audit.get("delta"))
-    confidence = _num(attack.get("confidence")) or 0.95
+        delta = number_or_none(audit.get("delta"))
+    confidence = number_or_none(attack.get("confidence")) or 0.95
     if not (isinstance(n_m, int) and isinstance(n_o, int) and n_m > 0 and n_o > 0):
         return None
     if delta is None or not 0 <= delta < 1 or not 0 < confidence < 1:
@@ -257,8 +251,8 @@ class AuditViewWidget(QWidget):
         self._audit = audit
         self._redraw()
         self._fill_table()
-        eps = _num(audit.get("accountant_epsilon"))
-        delta = _num(audit.get("delta")) or 0.0
+        eps = number_or_none(audit.get("accountant_epsilon"))
+        delta = number_or_none(audit.get("delta")) or 0.0
         n = audit.get("records_per_side")
         who = f" on {n:,} members and {n:,} non-members" if isinstance(n, int) else ""
         if eps is not None:
@@ -273,7 +267,7 @@ class AuditViewWidget(QWidget):
             )
         conclusion = self._conclusion(audit, eps)
         if conclusion:
-            lowers = [_num(a.get("epsilon_lower_bound")) for a in attacks.values()
+            lowers = [number_or_none(a.get("epsilon_lower_bound")) for a in attacks.values()
                       if isinstance(a, Mapping)]
             if eps is not None and any(lo is not None and lo > eps for lo in lowers):
                 colour = "#b3261e"  # a violation
@@ -296,7 +290,7 @@ class AuditViewWidget(QWidget):
         for attack in (audit.get("attacks") or {}).values():
             if not isinstance(attack, Mapping):
                 continue
-            lower, ceiling = _num(attack.get("epsilon_lower_bound")), _ceiling(audit, attack)
+            lower, ceiling = number_or_none(attack.get("epsilon_lower_bound")), _ceiling(audit, attack)
             n_m, n_o = attack.get("n_members"), attack.get("n_nonmembers")
             if lower is None or ceiling is None or not isinstance(n_m, int) or not isinstance(n_o, int):
                 continue
@@ -336,8 +330,8 @@ class AuditViewWidget(QWidget):
         )
         audit = self._audit
         if audit is not None:
-            eps = _num(audit.get("accountant_epsilon"))
-            delta = _num(audit.get("delta")) or 0.0
+            eps = number_or_none(audit.get("accountant_epsilon"))
+            delta = number_or_none(audit.get("delta")) or 0.0
             if eps is not None and eps >= 0 and 0 <= delta < 1:
                 bound = np.maximum(np.asarray(tpr_bound(grid, eps, delta), dtype=float), lo)
                 # Filled down to the axis (fillLevel is in plotted, i.e. log10, coordinates).
@@ -361,7 +355,7 @@ class AuditViewWidget(QWidget):
                     continue
                 if log:
                     fpr, tpr = np.maximum(fpr, floor), np.maximum(tpr, floor)
-                auc = _num(attack.get("auc"))
+                auc = number_or_none(attack.get("auc"))
                 label = html.escape(ATTACK_NAMES.get(str(name), str(name)))
                 if auc is not None:
                     label += f" (AUC {auc:.3f})"
@@ -387,14 +381,14 @@ class AuditViewWidget(QWidget):
     def _fill_table(self) -> None:
         audit = self._audit or {}
         attacks = audit.get("attacks") or {}
-        accountant = _num(audit.get("accountant_epsilon"))
+        accountant = number_or_none(audit.get("accountant_epsilon"))
         conclusion = self._conclusion(audit, accountant)
         rows = [(n, a) for n, a in attacks.items() if isinstance(a, Mapping)]
         self.table.setRowCount(len(rows))
         for row, (name, attack) in enumerate(rows):
-            auc = _num(attack.get("auc"))
-            tpr1 = _num(attack.get("tpr_at_1pct_fpr"))
-            lower = _num(attack.get("epsilon_lower_bound"))
+            auc = number_or_none(attack.get("auc"))
+            tpr1 = number_or_none(attack.get("tpr_at_1pct_fpr"))
+            lower = number_or_none(attack.get("epsilon_lower_bound"))
             ceiling = _ceiling(audit, attack)
             texts = [
                 ATTACK_NAMES.get(str(name), str(name)),
