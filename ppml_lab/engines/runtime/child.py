@@ -135,8 +135,7 @@ def child_main(
     global _LINK
     if nice_level is not None and hasattr(os, "nice"):
         with contextlib.suppress(OSError):
-            if nice_level > os.nice(0):
-                os.nice(nice_level - os.nice(0))
+            os.nice(max(0, nice_level - os.nice(0)))
     # The parent decides when its children stop: a Ctrl+C in a terminal reaches the whole
     # foreground process group, and a child must not die (with a traceback) on its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

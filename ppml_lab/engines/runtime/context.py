@@ -75,16 +75,14 @@ def lower_fork_server_priority() -> None:
     priority. A process may always lower its own children's priority; a server already as low
     (or lower) is left as is.
     """
-    if _child_niceness <= 0 or not hasattr(os, "setpriority"):
+    target = child_nice_level()
+    if target is None:
         return
     from multiprocessing import forkserver
 
     pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
-    if pid is None:
-        return
-    target = child_nice_level()
     with contextlib.suppress(OSError):  # the server just exited, or the system says no
-        if target is not None and os.getpriority(os.PRIO_PROCESS, pid) < target:
+        if pid is not None and os.getpriority(os.PRIO_PROCESS, pid) < target:
             os.setpriority(os.PRIO_PROCESS, pid, target)
 
 
@@ -92,7 +90,7 @@ def child_nice_level() -> int | None:
     """The niceness children started now should run at (this process's plus the increment, at
     most 19), or None when none was asked for or the system has no niceness.
     """
-    if _child_niceness <= 0 or not hasattr(os, "getpriority"):
+    if _child_niceness <= 0 or not hasattr(os, "setpriority"):
         return None
     return min(os.getpriority(os.PRIO_PROCESS, 0) + _child_niceness, 19)
 
