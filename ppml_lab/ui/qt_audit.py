@@ -165,8 +165,6 @@ class AuditViewWidget(QWidget):
         set_title(self.plot.getPlotItem(), "Membership attacks (ROC)")
         self.plot.setLabel("bottom", "non-members wrongly flagged (false-positive rate)")
         self.plot.setLabel("left", "members caught (true-positive rate)")
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
         # "100%" at the right end may reach a few pixels past the axis rather than be dropped.
         self.plot.getAxis("bottom").setStyle(hideOverlappingLabels=14)
         self.plot.showGrid(x=True, y=True, alpha=0.25)

@@ -99,7 +99,6 @@ class _BarChart:
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setMenuEnabled(False)
         self.plot.showGrid(x=False, y=True, alpha=0.25)
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.getAxis("bottom").setHeight(8)
         self.plot.setMinimumHeight(200)
         self.export_button = add_export_button(self.plot)

@@ -72,7 +72,6 @@ def _plot(title: str, y_label: str, parent: QWidget, tooltip: str) -> pg.PlotWid
     plot.setLabel("left", y_label)
     plot.setLabel("bottom", "step")
     plot.showGrid(x=True, y=True, alpha=0.25)
-    plot.getAxis("left").enableAutoSIPrefix(False)
     plot.getViewBox().setDefaultPadding(0.05)
     plot.setToolTip(tooltip)
     plot.setMinimumHeight(160)

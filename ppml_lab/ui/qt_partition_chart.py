@@ -49,7 +49,6 @@ class PartitionChartWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = cache_axes(pg.PlotWidget(parent=self, axisItems={"bottom": IntegerAxisItem("bottom")}))
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.setLabel("left", "rows")
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.setMouseEnabled(x=False, y=False)

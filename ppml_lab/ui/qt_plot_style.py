@@ -286,8 +286,6 @@ def make_plot(
     plot.setLabel("left", y_label)
     plot.showGrid(x=True, y=True, alpha=0.25)
     plot.setMenuEnabled(True)
-    plot.getAxis("left").enableAutoSIPrefix(False)
-    plot.getAxis("bottom").enableAutoSIPrefix(False)
     cache_axes(plot)
     add_legend_above(item)
     plot.setToolTip(tooltip)

@@ -99,7 +99,6 @@ class SweepViewWidget(QWidget):
         set_title(item, "Test accuracy against ε")
         self.plot.setLabel("bottom", "ε (log scale; smaller = more private)")
         self.plot.setLabel("left", "test accuracy")
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setMinimumHeight(180)
         self.legend = add_legend_above(item)
