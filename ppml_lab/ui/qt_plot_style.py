@@ -190,6 +190,13 @@ class AboveLegend(pg.LegendItem):
         else:
             self._pending.append((item, name))
 
+    def show_line(self, line: pg.InfiniteLine, value: float | None, name: str) -> None:
+        """Show reference ``line`` at ``value`` with its entry ``name``; None hides it."""
+        line.setVisible(value is not None)
+        if value is not None:
+            line.setValue(value)
+            self.add(line, name)
+
     def finish(self) -> None:
         pending, self._pending = self._pending or [], None
         key = [(id(item), name) for item, name in pending]

@@ -62,12 +62,6 @@ class SweepAuditPanel:
         )
         self.plot.setVisible(False)
 
-    def _line(self, line: pg.InfiniteLine, value: float | None, name: str) -> None:
-        line.setVisible(value is not None)
-        if value is not None:
-            line.setValue(value)
-            self.legend.add(line, name)
-
     def draw(self, points: Sequence[SweepPoint], grid: Sequence[float]) -> None:
         """Draw the audited points (nothing while the panel is hidden and none was audited)."""
         if not self.plot.isVisible() and not any(p.audit for p in points):
@@ -85,12 +79,12 @@ class SweepAuditPanel:
             self.legend.add(self.proven_curve, "proven ε")
         ceilings = [number_or_none((p.audit or {}).get("epsilon_ceiling")) for p in points if p.audit]
         ceilings = [c for c in ceilings if c is not None]
-        self._line(self.ceiling_line, max(ceilings) if ceilings else None, "audit's ceiling")
+        self.legend.show_line(self.ceiling_line, max(ceilings) if ceilings else None, "audit's ceiling")
         public = [number_or_none((p.audit or {}).get("epsilon_lower_bound")) for p in points
                   if not p.private and p.audit]
         public = [v for v in public if v is not None]
         mean = float(np.mean(public)) if public else None
-        self._line(self.non_private_line, mean,
+        self.legend.show_line(self.non_private_line, mean,
                    f"non-private model: ε ≥ {mean:.2f}" if mean is not None else "")
         self.legend.finish()
         if grid:

@@ -385,9 +385,9 @@ class SweepViewWidget(QWidget):
             self.legend.add(self.seed_dots, "one run per seed")
             self.legend.add(self.mean_curve, "mean ± sd over seeds")
         np_acc = float(np.mean([p.test_accuracy for p in public])) if public else None
-        self._line(self.non_private_line, np_acc,
+        self.legend.show_line(self.non_private_line, np_acc,
                    f"non-private (plaintext) {np_acc * 100:.1f}%" if np_acc is not None else "")
-        self._line(self.majority_line, self.majority_rate,
+        self.legend.show_line(self.majority_line, self.majority_rate,
                    f"always the commonest class {self.majority_rate * 100:.1f}%"
                    if self.majority_rate is not None else "")
         self._draw_plan()
@@ -406,14 +406,6 @@ class SweepViewWidget(QWidget):
                                 padding=0)
         self.audit_panel.draw(self.points, grid)
 
-    def _line(self, line: pg.InfiniteLine, value: float | None, name: str,
-              legend: Any = None) -> None:
-        legend = legend if legend is not None else self.legend
-        line.setVisible(value is not None)
-        if value is not None:
-            line.setValue(value)
-            legend.add(line, name)
-
     def _draw_plan(self) -> None:
         plan = self.plan
         reachable = plan is not None and plan.reachable and plan.epsilon is not None
@@ -422,7 +414,7 @@ class SweepViewWidget(QWidget):
             item.setVisible(False)
         if plan is None:
             return
-        self._line(self.target_line, plan.target_accuracy,
+        self.legend.show_line(self.target_line, plan.target_accuracy,
                    f"target: non-private − {plan.tolerance:g} points")
         if plan.grid:
             xs = np.geomspace(plan.grid[0], plan.grid[-1], 80)
