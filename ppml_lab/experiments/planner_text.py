@@ -20,7 +20,12 @@ from ppml_lab.experiments.sweep import SweepPoint
 if TYPE_CHECKING:
     from ppml_lab.experiments.planner import Recommendation
 
-__all__ = ["epochs_note", "explain", "fmt_eps", "pct"]
+__all__ = ["epochs_note", "explain", "fmt_eps", "pct", "points_words"]
+
+
+def points_words(tolerance: float) -> str:
+    """A tolerance in percentage points, in words ("1 point", "2.5 points")."""
+    return f"{tolerance:g} point{'s' if tolerance != 1 else ''}"
 
 
 def fmt_eps(e: float) -> str:
@@ -63,7 +68,7 @@ def epochs_note(
 
 def explain(rec: Recommendation, *, n_seeds: int) -> str:
     """The recommendation in plain language (``Recommendation.explanation``)."""
-    tol = f"{rec.tolerance:g} point{'s' if rec.tolerance != 1 else ''}"
+    tol = points_words(rec.tolerance)
     grid = ", ".join(fmt_eps(e) for e in rec.grid)
     parts = [
         f"Without privacy the model reaches {pct(rec.non_private_accuracy)} test accuracy; "

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ppml_lab.experiments.planner_text import fmt_eps, points_words
 from ppml_lab.experiments.sweep import (
     DEFAULT_EPSILONS,
     TUNING_IS_A_RELEASE,
@@ -66,10 +67,6 @@ from ppml_lab.ui.qt_sweep_audit import SweepAuditPanel, epsilon_ticks
 NON_PRIVATE_COLOR = "#1f77b4"
 MAJORITY_COLOR = "#7f7f7f"
 PLAN_COLOR = PALETTE[0]
-
-
-def _fmt_eps(e: float) -> str:
-    return f"{e:.2g}" if e < 10 else f"{e:.3g}"
 
 
 class SweepViewWidget(QWidget):
@@ -194,7 +191,7 @@ class SweepViewWidget(QWidget):
     # ------------------------------------------------------------------ settings row ---
 
     def _build_settings(self) -> None:
-        self.epsilons_edit = QLineEdit(", ".join(_fmt_eps(e) for e in DEFAULT_EPSILONS), self)
+        self.epsilons_edit = QLineEdit(", ".join(fmt_eps(e) for e in DEFAULT_EPSILONS), self)
         self.epsilons_edit.setObjectName("sweepEpsilons")
         self.epsilons_edit.setToolTip(
             "The private ε values to try, comma-separated, each > 0. The non-private point "
@@ -415,7 +412,7 @@ class SweepViewWidget(QWidget):
         if plan is None:
             return
         self.legend.show_line(self.target_line, plan.target_accuracy,
-                   f"target: non-private − {plan.tolerance:g} points")
+                   f"target: non-private − {points_words(plan.tolerance)}")
         if plan.grid:
             xs = np.geomspace(plan.grid[0], plan.grid[-1], 80)
             self.fit_curve.setData(x=np.log10(xs), y=[plan.fit.accuracy(float(e)) for e in xs])
@@ -425,7 +422,7 @@ class SweepViewWidget(QWidget):
         ex = math.log10(plan.epsilon)
         self.plan_line.setValue(ex)
         self.plan_line.setVisible(True)
-        self.legend.add(self.plan_line, f"planner: ε ≈ {_fmt_eps(plan.epsilon)}")
+        self.legend.add(self.plan_line, f"planner: ε ≈ {fmt_eps(plan.epsilon)}")
         acc = plan.expected_accuracy if plan.expected_accuracy is not None else plan.target_accuracy
         self.plan_marker.setData(x=[ex], y=[acc])
         self.plan_marker.setVisible(True)
@@ -449,7 +446,7 @@ class SweepViewWidget(QWidget):
         extra = "".join(f"<br><span style='color:#555'>{html.escape(n)}</span>" for n in notes)
         if plan.epochs_note:
             extra += f"<br><span style='color:#555'>{html.escape(plan.epochs_note)}</span>"
-        head = (f"<b style='color:{PLAN_COLOR}'>Planner (within {plan.tolerance:g} points):</b> ")
+        head = (f"<b style='color:{PLAN_COLOR}'>Planner (within {points_words(plan.tolerance)}):</b> ")
         self.plan_label.setText(head + html.escape(plan.explanation) + extra)
 
 

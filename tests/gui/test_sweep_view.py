@@ -11,6 +11,7 @@ from window_driving import load
 from ppml_lab.engines import registry
 from ppml_lab.experiments.config import DatasetConfig, Experiment
 from ppml_lab.experiments.planner import plan_epsilon
+from ppml_lab.experiments.planner_text import points_words
 from ppml_lab.experiments.runner import drive
 from ppml_lab.experiments.sweep import TUNING_IS_A_RELEASE, run_sweep
 from ppml_lab.models import ModelParams
@@ -156,6 +157,9 @@ def test_the_planner_is_marked_on_the_curve(qtbot, pilot) -> None:
     entries = view.legend.entry_texts()
     assert any(e.startswith("planner: ε") for e in entries)
     assert any(e.startswith("non-private") for e in entries)
+    assert "target: non-private − 20 points" in entries
+    assert "(within 20 points)" in view.plan_label.text()
+    assert points_words(1) == "1 point" and points_words(2.5) == "2.5 points"  # not "1 points"
     # Error bars: mean +/- sd over the two seeds.
     sd = [s.test_accuracy_sd for s in result.private_summaries]
     assert view.error_bars.opts["top"].tolist() == pytest.approx(sd)
